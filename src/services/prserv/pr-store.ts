@@ -1,0 +1,133 @@
+/**
+ * The storage contract of the PR service. SQLite (storage/sqlite) and PostgreSQL
+ * (storage/postgres) implement it; test/contract/pr-store.contract.ts checks every backend.
+ *
+ * Every method is atomic (one transaction). Every method that stores a value has committed
+ * it durably before its promise resolves, so the service may acknowledge it at once.
+ * Revisions are compared numerically (revision.ts), never as strings.
+ */
+
+/** A (version, pkgarch) pair: one package's revision sequence. */
+export interface PackageKey {
+  readonly version: string
+  readonly pkgarch: string
+}
+
+/** A (version, pkgarch, checksum) triple: one build of a package. */
+export interface PrKey extends PackageKey {
+  readonly checksum: string
+}
+
+/** Who caused a write, recorded in the audit trail (`peer` is e.g. "127.0.0.1:40312"). */
+export interface WriteOrigin {
+  readonly peer: string
+}
+
+/** One stored row, as exported. `value` is as stored (a revision string in practice). */
+export interface PrRow extends PrKey {
+  readonly value: string | null
+}
+
+/** A row with its audit trail: when the value was first stored and for which peer. */
+export interface AuditedPrRow extends PrRow {
+  /** ISO-8601 UTC time of the first store, or null for rows written by other software. */
+  readonly createdAt: string | null
+  /** Peer that caused the first store, or null when unknown. */
+  readonly peer: string | null
+}
+
+/** Export filters: a non-empty string restricts by equality; null means no restriction. */
+export interface ExportFilter {
+  readonly version: string | null
+  readonly pkgarch: string | null
+  readonly checksum: string | null
+  /** true: every row; false: per package only the rows holding its maximum value. */
+  readonly history: boolean
+}
+
+/** Outcome of `reconcileKnownChecksum`. */
+export type ReconcileResult =
+  | { readonly kind: 'value'; readonly value: string }
+  /** The checksum has no revision locally (the caller should take the new-checksum path). */
+  | { readonly kind: 'unknown' }
+  /** The answer depends on whether the upstream knows the checksum: ask it, then call again. */
+  | { readonly kind: 'needs-upstream-checksum' }
+
+/** What the upstream said, for `reconcileKnownChecksum`. */
+export interface UpstreamView {
+  /** The upstream's max-package-pr; null when it does not know the package. */
+  readonly max: string | null
+  /** Whether the upstream has a value for the checksum; undefined when not asked yet. */
+  readonly hasChecksum?: boolean
+}
+
+/** Static facts about a backend that tests and the service may rely on. */
+export interface PrStoreCapabilities {
+  /** Backend name for logs: 'sqlite' or 'postgres'. */
+  readonly backend: string
+  /** Whether several server processes may share the database. */
+  readonly supportsSharedDatabase: boolean
+}
+
+/** PR storage. Implementations are safe for any number of concurrent calls. */
+export interface PrStore {
+  readonly capabilities: PrStoreCapabilities
+  /** True when the store never writes; allocating methods then return would-be values. */
+  readonly isReadOnly: boolean
+
+  /**
+   * Local allocation (prserv.md §4.1, numeric comparison): "0" for a new package; a new
+   * checksum gets max+1; a known checksum gets its smallest value (history) or its largest,
+   * bumped to max+1 when below the package maximum (no history). New values are stored
+   * (unless read-only) and committed before the promise resolves. Concurrent calls for one
+   * key get one answer; calls for distinct new checksums get distinct consecutive values.
+   */
+  getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string>
+
+  /** The checksum's smallest (history) or largest value, or null. Never writes. */
+  testPr(key: PrKey, history: boolean): Promise<string | null>
+
+  /** Whether any row exists for the package. */
+  testPackage(pkg: PackageKey): Promise<boolean>
+
+  /** The package's largest revision (numeric), or null. */
+  maxPackagePr(pkg: PackageKey): Promise<string | null>
+
+  /**
+   * Stores `value` for `key` verbatim unless that exact row exists. Throws ReadOnlyError on
+   * a read-only store. Committed before the promise resolves.
+   */
+  importOne(key: PrKey, value: string, origin: WriteOrigin): Promise<void>
+
+  /** Rows matching the filter, in insertion order, with their audit trail. */
+  exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]>
+
+  /**
+   * Upstream path, checksum known locally, no history (prserv.md §5.1): take the checksum's
+   * largest value; bump it to local max+1 if below the local maximum; if still below the
+   * upstream maximum, take that maximum (upstream knows the checksum) or `max + ".0"`. Stores
+   * the result when it changed (unless read-only). Atomic.
+   */
+  reconcileKnownChecksum(
+    key: PrKey,
+    upstream: UpstreamView,
+    origin: WriteOrigin,
+  ): Promise<ReconcileResult>
+
+  /**
+   * Upstream path: stores a value the upstream holds for this checksum, unless the checksum
+   * already has a value locally, and returns the checksum's value (largest, or smallest with
+   * history) afterwards. Read-only: returns what would be stored.
+   */
+  adoptValue(key: PrKey, value: string, history: boolean, origin: WriteOrigin): Promise<string>
+
+  /**
+   * Upstream path (`new_subvalue`): unless the checksum already has a value locally (then that
+   * value is returned as by `testPr`), allocates max+1 among the package's values below
+   * `base` (`base.N…`), or `base + ".0"` when there are none, and stores it. Atomic.
+   */
+  allocateSubValue(key: PrKey, base: string, history: boolean, origin: WriteOrigin): Promise<string>
+
+  /** Releases the database. Idempotent. */
+  close(): Promise<void>
+}

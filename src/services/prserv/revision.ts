@@ -1,0 +1,98 @@
+/**
+ * Revision strings ("0", "7", "1.3", "0.3.2"): parsing, arithmetic and the numeric total order
+ * used everywhere (prserv.md §2). Pure functions; storage uses `revisionSortKey` to index
+ * revisions so that the order of the index is the numeric order.
+ *
+ * Order (fixing BitBake's prefix anomaly, docs/compat.md): fields compare as integers left to
+ * right; a value that is a proper prefix of another sorts first ("1" < "1.0" < "1.1" < "2");
+ * values with equal numbers ("01", "1") are equal.
+ */
+
+/** Longest decimal field we accept; longer fields make the value a non-revision. */
+export const MAX_REVISION_FIELD_DIGITS = 90
+
+const FIELD_PATTERN = /^[0-9]+$/
+
+/** The fields of a revision with leading zeros removed, or `null` if it is not a revision. */
+export function parseRevision(value: string): readonly string[] | null {
+  if (value === '') return null
+  const fields = value.split('.')
+  const normalised: string[] = []
+  for (const field of fields) {
+    if (!FIELD_PATTERN.test(field)) return null
+    const digits = field.replace(/^0+(?=[0-9])/, '')
+    if (digits.length > MAX_REVISION_FIELD_DIGITS) return null
+    normalised.push(digits)
+  }
+  return normalised
+}
+
+/** Whether `value` is a well-formed revision (dot-separated decimal fields). */
+export function isRevision(value: string): boolean {
+  return parseRevision(value) !== null
+}
+
+function requireRevision(value: string): readonly string[] {
+  const fields = parseRevision(value)
+  if (fields === null) throw new RangeError(`not a revision: ${JSON.stringify(value)}`)
+  return fields
+}
+
+function incrementDigits(digits: string): string {
+  return (BigInt(digits) + 1n).toString()
+}
+
+/**
+ * BitBake's `increase`: add one to the last field ("9" -> "10", "1.9" -> "1.10").
+ * Throws a RangeError for a non-revision. Other fields are kept as written.
+ */
+export function increaseRevision(value: string): string {
+  requireRevision(value)
+  const fields = value.split('.')
+  const last = fields.pop() ?? ''
+  fields.push(incrementDigits(last))
+  return fields.join('.')
+}
+
+/**
+ * A string whose plain (binary) string order is the numeric revision order, for indexing.
+ * Each field is written as one length character followed by its digits, so shorter numbers
+ * sort first and a prefix sorts before its extensions. Every revision starting with the
+ * fields of `base` has a key starting with `revisionSortKey(base)`.
+ */
+export function revisionSortKey(value: string): string | null {
+  const fields = parseRevision(value)
+  if (fields === null) return null
+  let key = ''
+  for (const digits of fields) key += String.fromCharCode(0x21 + digits.length) + digits
+  return key
+}
+
+/** Numeric comparison: negative if a < b, 0 if equal in number, positive if a > b. */
+export function compareRevisions(a: string, b: string): number {
+  const keyA = revisionSortKey(a)
+  const keyB = revisionSortKey(b)
+  if (keyA === null) throw new RangeError(`not a revision: ${JSON.stringify(a)}`)
+  if (keyB === null) throw new RangeError(`not a revision: ${JSON.stringify(b)}`)
+  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0
+}
+
+/** The largest revision of `values` (non-revisions ignored), or null. Ties keep the first. */
+export function maxRevision(values: Iterable<string | null>): string | null {
+  let best: string | null = null
+  for (const value of values) {
+    if (value === null || !isRevision(value)) continue
+    if (best === null || compareRevisions(value, best) > 0) best = value
+  }
+  return best
+}
+
+/** The smallest revision of `values` (non-revisions ignored), or null. Ties keep the first. */
+export function minRevision(values: Iterable<string | null>): string | null {
+  let best: string | null = null
+  for (const value of values) {
+    if (value === null || !isRevision(value)) continue
+    if (best === null || compareRevisions(value, best) < 0) best = value
+  }
+  return best
+}
