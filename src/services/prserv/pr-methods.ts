@@ -1,0 +1,191 @@
+/**
+ * The PR service's wire methods (prserv.md §3), in BitBake's dispatch order, and the
+ * RpcService that the RPC server runs.
+ */
+import { InvalidParamsError } from '../../protocol/errors.js'
+import { defineMethod } from '../../rpc/method.js'
+import type { MethodDefinition, RpcService } from '../../rpc/method.js'
+import type { Body } from '../../rpc/params.js'
+import { optionalBoolean, optionalString, parseBody, requireString } from '../../rpc/params.js'
+import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
+import type { PrService } from './pr-service.js'
+import { isRevision } from './revision.js'
+
+/** Handshake name of the PR protocol. */
+export const PR_PROTOCOL_NAME = 'PRSERVICE'
+
+/** The PR-service version reported in export metadata (the BitBake release we follow). */
+export const PR_CORE_VERSION = '2.19.0'
+
+/** `export` metadata with `colinfo: true`: BitBake's PRMAIN column description (§7). */
+export const PR_COLUMN_INFO = {
+  tbl_name: 'PRMAIN',
+  core_ver: PR_CORE_VERSION,
+  col_info: [
+    { name: 'version', type: 'TEXT', notnull: 1, dflt_value: null, pk: 1 },
+    { name: 'pkgarch', type: 'TEXT', notnull: 1, dflt_value: null, pk: 2 },
+    { name: 'checksum', type: 'TEXT', notnull: 1, dflt_value: null, pk: 3 },
+    { name: 'value', type: 'TEXT', notnull: 0, dflt_value: null, pk: 4 },
+  ],
+} as const
+
+/** Parsed `get-pr` / `test-pr` params. */
+export interface PrQueryParams {
+  readonly key: PrKey
+  readonly history: boolean
+}
+
+/** Parsed `import-one` params; `sentValue` is echoed back exactly as received. */
+export interface ImportOneParams {
+  readonly key: PrKey
+  readonly value: string
+  readonly sentValue: string | number
+}
+
+/** Parsed `export` params. `audit` (our extension) adds `created` and `peer` to rows. */
+export interface ExportParams {
+  readonly filter: ExportFilter
+  readonly colinfo: boolean
+  readonly audit: boolean
+}
+
+/** The PR service has no per-connection state. */
+export type PrSession = null
+
+export function parsePackageKey(command: string, body: Body): PackageKey {
+  return {
+    version: requireString(command, body, 'version'),
+    pkgarch: requireString(command, body, 'pkgarch'),
+  }
+}
+
+function parsePrKey(command: string, body: Body): PrKey {
+  return { ...parsePackageKey(command, body), checksum: requireString(command, body, 'checksum') }
+}
+
+/** Parser for `get-pr`/`test-pr`: a missing `history` (clients before 2.10) takes the default. */
+export function createPrQueryParser(
+  command: string,
+  defaultHistory: boolean,
+): (body: unknown) => PrQueryParams {
+  return (raw) => {
+    const body = parseBody(command, raw)
+    return {
+      key: parsePrKey(command, body),
+      history: optionalBoolean(command, body, 'history', defaultHistory),
+    }
+  }
+}
+
+/** Parser for `import-one`: the value must be a revision, as a string or a whole number. */
+export function parseImportOneParams(raw: unknown): ImportOneParams {
+  const command = 'import-one'
+  const body = parseBody(command, raw)
+  const sent = body.value
+  let value: string
+  if (typeof sent === 'string') value = sent
+  else if (typeof sent === 'number' && Number.isSafeInteger(sent) && sent >= 0) value = `${sent}`
+  else throw new InvalidParamsError(`${command}: field "value" must be a revision string`)
+  if (!isRevision(value)) {
+    throw new InvalidParamsError(
+      `${command}: value ${JSON.stringify(value)} is not a revision (dot-separated numbers)`,
+    )
+  }
+  return { key: parsePrKey(command, body), value, sentValue: sent }
+}
+
+/** Parser for `export`; missing filters mean "no restriction". */
+export function createExportParser(defaultHistory: boolean): (body: unknown) => ExportParams {
+  const command = 'export'
+  return (raw) => {
+    const body = parseBody(command, raw)
+    return {
+      filter: {
+        version: optionalString(command, body, 'version'),
+        pkgarch: optionalString(command, body, 'pkgarch'),
+        checksum: optionalString(command, body, 'checksum'),
+        history: optionalBoolean(command, body, 'history', defaultHistory),
+      },
+      colinfo: optionalBoolean(command, body, 'colinfo', false),
+      audit: optionalBoolean(command, body, 'audit', false),
+    }
+  }
+}
+
+function toWireRow(row: AuditedPrRow, audit: boolean): Record<string, string | null> {
+  const wire = {
+    version: row.version,
+    pkgarch: row.pkgarch,
+    checksum: row.checksum,
+    value: row.value,
+  }
+  return audit ? { ...wire, created: row.createdAt, peer: row.peer } : wire
+}
+
+const ignoreBody = (): null => null
+
+/** Builds the method table in BitBake's dispatch order (prserv.md §3). */
+export function createPrMethods(service: PrService): readonly MethodDefinition<PrSession>[] {
+  return [
+    defineMethod({ name: 'ping', parseParams: ignoreBody, handle: () => ({ alive: true }) }),
+    defineMethod({
+      name: 'get-pr',
+      parseParams: createPrQueryParser('get-pr', service.defaultHistory),
+      handle: async (p: PrQueryParams, ctx) => ({
+        value: await service.getPr(p.key, p.history, { peer: ctx.peer }),
+      }),
+    }),
+    defineMethod({
+      name: 'test-pr',
+      parseParams: createPrQueryParser('test-pr', service.defaultHistory),
+      handle: async (p: PrQueryParams) => ({ value: await service.testPr(p.key, p.history) }),
+    }),
+    defineMethod({
+      name: 'test-package',
+      parseParams: (raw) => parsePackageKey('test-package', parseBody('test-package', raw)),
+      handle: async (pkg: PackageKey) => ({ value: await service.testPackage(pkg) }),
+    }),
+    defineMethod({
+      name: 'max-package-pr',
+      parseParams: (raw) => parsePackageKey('max-package-pr', parseBody('max-package-pr', raw)),
+      handle: async (pkg: PackageKey) => ({ value: await service.maxPackagePr(pkg) }),
+    }),
+    defineMethod({
+      name: 'import-one',
+      // A read-only server answers a bare null without reading the body (prserv.md §3).
+      parseParams: (raw) => (service.isReadOnly ? null : parseImportOneParams(raw)),
+      handle: async (p: ImportOneParams | null, ctx) => {
+        if (p === null) return null
+        const stored = await service.importOne(p.key, p.value, { peer: ctx.peer })
+        return stored ? { value: p.sentValue } : null
+      },
+    }),
+    defineMethod({
+      name: 'export',
+      parseParams: createExportParser(service.defaultHistory),
+      handle: async (p: ExportParams) => {
+        const rows = await service.exportRows(p.filter)
+        return {
+          metainfo: p.colinfo ? PR_COLUMN_INFO : {},
+          datainfo: rows.map((row) => toWireRow(row, p.audit)),
+        }
+      },
+    }),
+    defineMethod({
+      name: 'is-readonly',
+      parseParams: ignoreBody,
+      handle: () => ({ readonly: service.isReadOnly }),
+    }),
+  ]
+}
+
+/** The PR service as the RPC server runs it. */
+export function createPrRpcService(service: PrService): RpcService<PrSession> {
+  return {
+    protocolName: PR_PROTOCOL_NAME,
+    // PRSERVICE accepts exactly (1, 0): "1.0", "01.0", "1.00" (asyncrpc.md §5.2).
+    acceptsVersion: (version) => version.length === 2 && version[0] === 1 && version[1] === 0,
+    methods: createPrMethods(service),
+    createSession: () => null,
+  }
+}
