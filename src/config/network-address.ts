@@ -1,0 +1,95 @@
+/**
+ * BitBake's address syntax (asyncrpc.md §2.2): `unix://path`, `ws://…`/`wss://…`,
+ * `[v6]:port`, `host:port`. Parsing is pure; nothing here resolves names or opens sockets.
+ */
+import { isAbsolute, resolve } from 'node:path'
+import type { NetworkAddress, TcpAddress } from './config.js'
+import type { Fail } from './config-values.js'
+
+const MAX_PORT = 65_535
+const ANY_HINT = 'expected host:port, [ipv6]:port, unix://path or ws://host:port[/path]'
+const TCP_HINT = 'expected host:port or [ipv6]:port (TCP only)'
+
+/** Parses one address; a relative Unix socket path is resolved against `cwd`. */
+export function parseNetworkAddress(text: string, cwd: string, fail: Fail): NetworkAddress {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('unix://')) {
+    const path = trimmed.slice('unix://'.length)
+    if (path === '') return fail('expected a socket path after unix://')
+    return { kind: 'unix', path: isAbsolute(path) ? path : resolve(cwd, path), text: trimmed }
+  }
+  if (trimmed.startsWith('ws://') || trimmed.startsWith('wss://')) {
+    return parseWebSocketAddress(trimmed, fail)
+  }
+  return parseTcpText(trimmed, ANY_HINT, fail)
+}
+
+function parseWebSocketAddress(text: string, fail: Fail): NetworkAddress {
+  if (!URL.canParse(text)) return fail('not a valid WebSocket URL')
+  const url = new URL(text)
+  const isSecure = url.protocol === 'wss:'
+  const port = url.port === '' ? (isSecure ? 443 : 80) : Number(url.port)
+  // URL keeps the brackets of an IPv6 literal; every other address type stores it bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  return { kind: 'websocket', host, port, url: text, isSecure, text }
+}
+
+function parseTcpText(text: string, hint: string, fail: Fail): TcpAddress {
+  const bracketed = /^\[([^\]]*)\]:(\d+)$/.exec(text)
+  const parts = text.split(':')
+  const host = bracketed !== null ? bracketed[1] : parts.length === 2 ? parts[0] : undefined
+  const portText = bracketed !== null ? bracketed[2] : parts[1]
+  if (host === undefined || portText === undefined || !/^\d+$/.test(portText)) {
+    return fail(hint)
+  }
+  const port = Number(portText)
+  if (port > MAX_PORT) return fail(`port must be 0-${MAX_PORT}`)
+  return { kind: 'tcp', host, port, text }
+}
+
+/** An upstream or peer TCP address: `host:port` or `[v6]:port` with a host and a port ≥ 1. */
+export function parseTcpAddress(raw: unknown, fail: Fail): TcpAddress {
+  if (typeof raw !== 'string') return fail(TCP_HINT)
+  const address = parseTcpText(raw.trim(), TCP_HINT, fail)
+  if (address.host === '' || address.port === 0) return fail('expected a host and a port 1-65535')
+  return address
+}
+
+/** An address to connect to: any syntax, but TCP and WebSocket need a host and a port ≥ 1. */
+export function parseConnectAddress(raw: unknown, cwd: string, fail: Fail): NetworkAddress {
+  if (typeof raw !== 'string') return fail(ANY_HINT)
+  const address = parseNetworkAddress(raw, cwd, fail)
+  if (address.kind !== 'unix' && (address.host === '' || address.port === 0)) {
+    return fail('expected a host and a port 1-65535')
+  }
+  return address
+}
+
+/**
+ * Listen addresses: one string, a comma-separated string, or a list of strings (file `bind_addr`,
+ * repeated `--bind`). At least one is required.
+ */
+export function parseListenAddresses(raw: unknown, cwd: string, fail: Fail): NetworkAddress[] {
+  const texts = typeof raw === 'string' ? raw.split(',') : raw
+  if (!Array.isArray(texts)) return fail('expected an address or a list of addresses')
+  const isSeveral = texts.length > 1 || Array.isArray(raw)
+  const addresses = texts.map((text: unknown) => {
+    if (typeof text !== 'string') return fail('expected every address to be a string')
+    // In a list, say which element is wrong.
+    const failOne: Fail = isSeveral ? (reason) => fail(`${JSON.stringify(text)}: ${reason}`) : fail
+    return text.trim() === '' ? undefined : parseNetworkAddress(text, cwd, failOne)
+  })
+  const present = addresses.filter((address) => address !== undefined)
+  if (present.length === 0) return fail('expected at least one address')
+  return present
+}
+
+/**
+ * What two listeners must not share: the socket path, or host and port (TCP and WebSocket
+ * collide on the same port). Null for port 0, which never collides.
+ */
+export function toListenKey(address: NetworkAddress): string | null {
+  if (address.kind === 'unix') return `unix:${address.path}`
+  if (address.port === 0) return null
+  return `inet:${address.host.toLowerCase()}:${address.port}`
+}
