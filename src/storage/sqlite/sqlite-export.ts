@@ -1,0 +1,98 @@
+/**
+ * `export` for the SQLite store (prserv.md §7, with BitBake's text maximum replaced by the
+ * numeric one): PRMAIN rows in insertion order with the audit trail from `prserv_order`.
+ */
+import type Database from 'better-sqlite3'
+import type { AuditedPrRow, ExportFilter } from '../../services/prserv/pr-store.js'
+import { revisionSortKey } from '../../services/prserv/revision.js'
+import type { SqlitePrQueries } from './sqlite-queries.js'
+import { toStoredValue } from './sqlite-schema.js'
+
+const FILTER_COLUMNS = ['version', 'pkgarch', 'checksum'] as const
+type FilterColumn = (typeof FILTER_COLUMNS)[number]
+type FilterParams = Partial<Record<FilterColumn, string>>
+
+interface ExportRow {
+  readonly version: string
+  readonly pkgarch: string
+  readonly checksum: string
+  readonly value: unknown
+  readonly createdAt: string | null
+  readonly peer: string | null
+}
+
+const INDEXED_SELECT =
+  'SELECT m.version AS version, m.pkgarch AS pkgarch, m.checksum AS checksum, ' +
+  'm.value AS value, o.created_at AS createdAt, o.peer AS peer FROM PRMAIN m ' +
+  'LEFT JOIN prserv_order o ON o.rid = m.rowid AND o.version = m.version ' +
+  'AND o.pkgarch = m.pkgarch AND o.checksum = m.checksum AND o.value IS m.value'
+const SCAN_SELECT =
+  'SELECT m.version AS version, m.pkgarch AS pkgarch, m.checksum AS checksum, ' +
+  'm.value AS value, NULL AS createdAt, NULL AS peer FROM PRMAIN m'
+
+/** Runs exports over one connection, caching one statement per filter combination. */
+export class SqlitePrExporter {
+  readonly #db: Database.Database
+  readonly #queries: SqlitePrQueries
+  readonly #statements = new Map<string, Database.Statement<FilterParams, ExportRow>>()
+
+  constructor(db: Database.Database, queries: SqlitePrQueries) {
+    this.#db = db
+    this.#queries = queries
+  }
+
+  /**
+   * Rows matching `filter` (a non-empty string filters by equality), skipping rows with an
+   * empty version, in insertion order. Without history only the rows holding their package's
+   * numeric maximum (computed over the whole package, whatever the checksum filter). Call it
+   * inside `SqlitePrQueries.read` so that rows and maxima come from one snapshot.
+   */
+  exportRows(filter: ExportFilter): AuditedPrRow[] {
+    const params: FilterParams = {}
+    const conditions = ["m.version <> ''"]
+    for (const column of FILTER_COLUMNS) {
+      const wanted = filter[column]
+      if (wanted === null || wanted === '') continue
+      params[column] = wanted
+      conditions.push(`m.${column} = @${column}`)
+    }
+    const select = this.#queries.isIndexed ? INDEXED_SELECT : SCAN_SELECT
+    const sql = `${select} WHERE ${conditions.join(' AND ')} ORDER BY m.rowid`
+    const rows = this.#statement(sql).all(params).map(toAuditedRow)
+    return filter.history ? rows : this.#keepPackageMaxima(rows)
+  }
+
+  #keepPackageMaxima(rows: readonly AuditedPrRow[]): AuditedPrRow[] {
+    const maxKeys = new Map<string, string | null>()
+    return rows.filter((row) => {
+      const group = JSON.stringify([row.version, row.pkgarch])
+      let maxKey = maxKeys.get(group)
+      if (maxKey === undefined) {
+        const max = this.#queries.packageMax(row)
+        maxKey = max === null ? null : revisionSortKey(max)
+        maxKeys.set(group, maxKey)
+      }
+      return maxKey !== null && row.value !== null && revisionSortKey(row.value) === maxKey
+    })
+  }
+
+  #statement(sql: string): Database.Statement<FilterParams, ExportRow> {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare<FilterParams, ExportRow>(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+}
+
+function toAuditedRow(row: ExportRow): AuditedPrRow {
+  return {
+    version: row.version,
+    pkgarch: row.pkgarch,
+    checksum: row.checksum,
+    value: toStoredValue(row.value),
+    createdAt: row.createdAt,
+    peer: row.peer,
+  }
+}

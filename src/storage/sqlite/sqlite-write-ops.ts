@@ -1,0 +1,154 @@
+/**
+ * The store's possibly-writing operations as data, and how each is decided from reads. The
+ * same `planWriteOp` runs twice: on the main thread's read snapshot (when it decides that
+ * nothing must be stored, that answer is final) and again inside the writer's transaction,
+ * which is the decision that counts when a row is stored.
+ */
+import {
+  decideLocalValue,
+  decideReconciledValue,
+  decideSubValue,
+} from '../../services/prserv/allocation.js'
+import type {
+  PackageKey,
+  PrKey,
+  ReconcileResult,
+  UpstreamView,
+  WriteOrigin,
+} from '../../services/prserv/pr-store.js'
+
+/** The reads allocation decisions need (revision maxima ignore non-revision values). */
+export interface PrReader {
+  /** The package's largest revision, or null. */
+  packageMax(pkg: PackageKey): string | null
+  /** The checksum's smallest (history) or largest revision, or null. */
+  checksumValue(key: PrKey, history: boolean): string | null
+  /** The largest revision strictly under `base` (`base.N…`), or null. */
+  maxUnderBase(pkg: PackageKey, base: string): string | null
+  /** Whether the exact row exists. */
+  hasRow(key: PrKey, value: string): boolean
+}
+
+/** One operation that may store a row; run in order inside one writer transaction. */
+export type WriteOp =
+  | {
+      readonly kind: 'get-pr'
+      readonly key: PrKey
+      readonly history: boolean
+      readonly origin: WriteOrigin
+    }
+  | {
+      readonly kind: 'import'
+      readonly key: PrKey
+      readonly value: string
+      readonly origin: WriteOrigin
+    }
+  | {
+      readonly kind: 'reconcile'
+      readonly key: PrKey
+      readonly upstream: UpstreamView
+      readonly origin: WriteOrigin
+    }
+  | {
+      readonly kind: 'adopt'
+      readonly key: PrKey
+      readonly value: string
+      readonly history: boolean
+      readonly origin: WriteOrigin
+    }
+  | {
+      readonly kind: 'sub-value'
+      readonly key: PrKey
+      readonly base: string
+      readonly history: boolean
+      readonly origin: WriteOrigin
+    }
+
+/** What an operation answers: a revision, a reconcile outcome, or nothing (import). */
+export type WriteOpOutput = string | ReconcileResult | null
+
+/** An operation's answer and the value to store for its key (null: store nothing). */
+export interface WritePlan {
+  readonly output: WriteOpOutput
+  readonly valueToStore: string | null
+}
+
+/** Decides `op` from `reader`'s view. Pure apart from the reads. */
+export function planWriteOp(reader: PrReader, op: WriteOp): WritePlan {
+  switch (op.kind) {
+    case 'get-pr': {
+      const decision = decideLocalValue(
+        reader.packageMax(op.key),
+        reader.checksumValue(op.key, op.history),
+        op.history,
+      )
+      return { output: decision.value, valueToStore: decision.isNew ? decision.value : null }
+    }
+    case 'import':
+      return { output: null, valueToStore: reader.hasRow(op.key, op.value) ? null : op.value }
+    case 'reconcile':
+      return planReconcile(reader, op.key, op.upstream)
+    case 'adopt':
+      return planUnlessKnown(reader, op.key, op.history, () => op.value)
+    case 'sub-value':
+      return planUnlessKnown(reader, op.key, op.history, () =>
+        decideSubValue(op.base, reader.maxUnderBase(op.key, op.base)),
+      )
+    default: {
+      const unexpected: never = op
+      throw new TypeError(`unknown write op ${JSON.stringify(unexpected)}`)
+    }
+  }
+}
+
+function planReconcile(reader: PrReader, key: PrKey, upstream: UpstreamView): WritePlan {
+  const checksumMax = reader.checksumValue(key, false)
+  if (checksumMax === null) return { output: { kind: 'unknown' }, valueToStore: null }
+  // The checksum's value belongs to the package, so the package maximum exists.
+  const packageMax = reader.packageMax(key) ?? checksumMax
+  const result = decideReconciledValue(checksumMax, packageMax, upstream)
+  const changed = result.kind === 'value' && result.value !== checksumMax
+  return { output: result, valueToStore: changed ? result.value : null }
+}
+
+/** The checksum's existing value when it has one, else `decide()` stored as a new row. */
+function planUnlessKnown(
+  reader: PrReader,
+  key: PrKey,
+  history: boolean,
+  decide: () => string,
+): WritePlan {
+  const existing = reader.checksumValue(key, history)
+  if (existing !== null) return { output: existing, valueToStore: null }
+  const value = decide()
+  return { output: value, valueToStore: value }
+}
+
+/**
+ * Identifies operations that must get one answer when pending at the same time (same kind,
+ * key and arguments; the origin does not matter). Joining them is a valid linearisation:
+ * none of them has been answered yet.
+ */
+export function writeOpIdentity(op: WriteOp): string {
+  const { version, pkgarch, checksum } = op.key
+  return JSON.stringify([op.kind, version, pkgarch, checksum, writeOpArguments(op)])
+}
+
+function writeOpArguments(op: WriteOp): unknown {
+  switch (op.kind) {
+    case 'get-pr':
+      return op.history
+    case 'import':
+      return op.value
+    case 'reconcile':
+      return [op.upstream.max, op.upstream.hasChecksum ?? null]
+    case 'adopt':
+      return [op.value, op.history]
+    case 'sub-value':
+      return [op.base, op.history]
+    default: {
+      const unexpected: never = op
+      throw new TypeError(`unknown write op ${JSON.stringify(unexpected)}`)
+    }
+  }
+}

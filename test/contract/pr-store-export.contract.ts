@@ -1,0 +1,94 @@
+/** Contract: importOne and exportRows (prserv.md §3 import-one, §7 export, audit trail). */
+import { strict as assert } from 'node:assert'
+import { test } from 'node:test'
+import type { ExportFilter } from '../../src/services/prserv/pr-store.js'
+import type { OpenStore } from './pr-store.contract.js'
+import {
+  exportAll,
+  ORIGIN,
+  P,
+  prKey,
+  rowLabels,
+  rowLabelsInOrder,
+  V,
+} from './pr-store-contract-support.js'
+
+function filter(overrides: Partial<ExportFilter>): ExportFilter {
+  return { version: null, pkgarch: null, checksum: null, history: true, ...overrides }
+}
+
+/** Registers the import/export tests. */
+export function registerExportTests(open: OpenStore): void {
+  void test('pr store: importOne stores verbatim and once', async (t) => {
+    const store = await open(t, { readOnly: false })
+    await store.importOne(prKey('c1', V, 'imp'), '7', ORIGIN)
+    await store.importOne(prKey('c1', V, 'imp'), '9', ORIGIN)
+    await store.importOne(prKey('c1', V, 'imp'), '9', ORIGIN)
+    await store.importOne(prKey('c2', V, 'imp'), '007', ORIGIN)
+    assert.deepEqual(rowLabelsInOrder(await exportAll(store)), ['c1:7', 'c1:9', 'c2:007'])
+    assert.equal(await store.testPr(prKey('c2', V, 'imp'), false), '007')
+    assert.equal(await store.testPr(prKey('c1', V, 'imp'), true), '7')
+    assert.equal(await store.getPr(prKey('c3', V, 'imp'), false, ORIGIN), '10')
+  })
+
+  void test('pr store: export keeps insertion order and filters by equality', async (t) => {
+    const store = await open(t, { readOnly: false })
+    await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
+    await store.importOne(prKey('a', 'a-1'), '0', ORIGIN)
+    await store.importOne(prKey('m', 'a-1', 'arm'), '5', ORIGIN)
+    await store.importOne(prKey('a', 'b-1'), '1', ORIGIN)
+    await store.importOne(prKey('a', ''), '3', ORIGIN)
+    const labels = async (overrides: Partial<ExportFilter>): Promise<string[]> =>
+      (await store.exportRows(filter(overrides))).map(
+        (row) => `${row.version}/${row.pkgarch}/${row.checksum}:${row.value ?? 'null'}`,
+      )
+    const all = [`b-1/${P}/z:0`, `a-1/${P}/a:0`, 'a-1/arm/m:5', `b-1/${P}/a:1`]
+    assert.deepEqual(await labels({}), all)
+    assert.deepEqual(await labels({ version: '', pkgarch: '', checksum: '' }), all)
+    assert.deepEqual(await labels({ version: 'a-1' }), [`a-1/${P}/a:0`, 'a-1/arm/m:5'])
+    assert.deepEqual(await labels({ pkgarch: 'arm' }), ['a-1/arm/m:5'])
+    assert.deepEqual(await labels({ checksum: 'a' }), [`a-1/${P}/a:0`, `b-1/${P}/a:1`])
+    assert.deepEqual(await labels({ version: 'b-1', checksum: 'a' }), [`b-1/${P}/a:1`])
+    assert.deepEqual(await labels({ version: 'b-1', pkgarch: 'arm' }), [])
+    assert.deepEqual(await labels({ version: 'nope' }), [])
+  })
+
+  void test('pr store: no-history export keeps rows holding the numeric maximum', async (t) => {
+    const store = await open(t, { readOnly: false })
+    for (let index = 0; index <= 12; index += 1) {
+      await store.importOne(prKey(`c${index}`), String(index), ORIGIN)
+    }
+    await store.importOne(prKey('twin'), '12', ORIGIN)
+    await store.importOne(prKey('junk'), 'zzz', ORIGIN)
+    await store.importOne(prKey('a', V, 'other'), '1.10', ORIGIN)
+    await store.importOne(prKey('b', V, 'other'), '1.9', ORIGIN)
+    await store.importOne(prKey('j', 'junk-only'), 'abc', ORIGIN)
+    const nohist = (overrides: Partial<ExportFilter>) =>
+      store.exportRows(filter({ ...overrides, history: false }))
+    assert.deepEqual(rowLabelsInOrder(await nohist({})), ['c12:12', 'twin:12', 'a:1.10'])
+    assert.deepEqual(rowLabels(await nohist({ pkgarch: P })), ['c12:12', 'twin:12'])
+    // The maximum is the package's, whatever the checksum filter.
+    assert.deepEqual(rowLabels(await nohist({ checksum: 'c9' })), [])
+    assert.deepEqual(rowLabels(await nohist({ checksum: 'twin' })), ['twin:12'])
+  })
+
+  void test('pr store: exported rows carry the audit trail of our writes', async (t) => {
+    const store = await open(t, { readOnly: false })
+    const before = Date.now()
+    await store.getPr(prKey('a'), false, ORIGIN)
+    await store.importOne(prKey('b'), '5', { peer: '[2001:db8::1]:5000' })
+    await store.adoptValue(prKey('c'), '6', false, { peer: 'unix:/run/prserv.sock' })
+    const after = Date.now()
+    const rows = await exportAll(store)
+    assert.deepEqual(
+      rows.map((row) => row.peer),
+      [ORIGIN.peer, '[2001:db8::1]:5000', 'unix:/run/prserv.sock'],
+    )
+    for (const row of rows) {
+      assert.ok(row.createdAt !== null)
+      assert.match(row.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+      const stored = Date.parse(row.createdAt)
+      assert.ok(stored >= before - 1000 && stored <= after + 1000, row.createdAt)
+    }
+  })
+}
