@@ -1,0 +1,221 @@
+/**
+ * Batched allocation, the PostgreSQL analogue of group commit: allocations queue here and run
+ * in batches (one guarded statement, hence one commit, per batch). Operations on one package
+ * run in arrival order and never in two batches at once; batches for different packages may
+ * run concurrently, up to a limit.
+ */
+import { StorageError } from '../../protocol/errors.js'
+import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
+import { opIdentity, packageId } from './postgres-batch-plan.js'
+import { timeoutError } from './postgres-errors.js'
+
+/** An allocation waiting for, or part of, a batch. */
+export interface BatchEntry {
+  readonly op: AllocationOp
+  /** The audit-trail peer of the row the operation may store. */
+  readonly peer: string
+  /** Whether the caller has its answer or error already; later outcomes are ignored. */
+  readonly isSettled: boolean
+  settle(output: AllocationOutput): void
+  fail(error: Error): void
+}
+
+/** Limits of the batcher; durations in milliseconds. */
+export interface BatcherOptions {
+  /** Most operations in one batch. */
+  readonly maxBatchOps: number
+  /** Most distinct packages (hence package locks) in one batch. */
+  readonly maxBatchPackages: number
+  /** Most batches running at once. */
+  readonly maxInFlightBatches: number
+  /** Most operations waiting; beyond it new ones fail at once ("database overloaded"). */
+  readonly maxQueuedOps: number
+  /** An operation without an answer this long after submission fails. */
+  readonly operationTimeoutMs: number
+  /**
+   * Runs one batch: settles each entry it answers (in any order); the batcher fails those it
+   * leaves unsettled with the error it rejects with.
+   */
+  readonly runBatch: (entries: readonly BatchEntry[]) => Promise<void>
+}
+
+class Entry implements BatchEntry {
+  readonly op: AllocationOp
+  readonly peer: string
+  readonly packageId: string
+  isSettled = false
+  readonly #resolve: (output: AllocationOutput) => void
+  readonly #reject: (error: Error) => void
+  readonly #timer: NodeJS.Timeout
+
+  constructor(
+    op: AllocationOp,
+    peer: string,
+    timeoutMs: number,
+    resolve: (output: AllocationOutput) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.op = op
+    this.peer = peer
+    this.packageId = packageId(op.key)
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#timer = setTimeout(() => {
+      this.fail(timeoutError(op.kind, timeoutMs))
+    }, timeoutMs)
+  }
+
+  settle(output: AllocationOutput): void {
+    if (this.isSettled) return
+    this.isSettled = true
+    clearTimeout(this.#timer)
+    this.#resolve(output)
+  }
+
+  fail(error: Error): void {
+    if (this.isSettled) return
+    this.isSettled = true
+    clearTimeout(this.#timer)
+    this.#reject(error)
+  }
+}
+
+/**
+ * Queues allocations and runs them in batches. Safe for any number of concurrent `submit`
+ * calls; within one package, operations are decided in submission order.
+ */
+export class AllocationBatcher {
+  readonly #options: BatcherOptions
+  #queue: Entry[] = []
+  readonly #busyPackages = new Set<string>()
+  #inFlight = 0
+  #isClosed = false
+  #closing: Promise<void> | null = null
+  #onIdle: (() => void) | null = null
+  #isPumpScheduled = false
+  readonly #unanswered = new Map<string, Promise<AllocationOutput>>()
+
+  constructor(options: BatcherOptions) {
+    this.#options = options
+  }
+
+  /** Operations waiting for a batch (answered ones excluded). */
+  get queuedOps(): number {
+    return this.#queue.reduce((count, entry) => count + (entry.isSettled ? 0 : 1), 0)
+  }
+
+  /**
+   * Queues `op`; resolves once its batch has committed (or it needed no write). An identical
+   * operation (`opIdentity`) still unanswered is joined instead, so concurrent calls for one
+   * key get one answer.
+   */
+  submit(op: AllocationOp, peer: string): Promise<AllocationOutput> {
+    const identity = opIdentity(op)
+    const unanswered = this.#unanswered.get(identity)
+    if (unanswered !== undefined) return unanswered
+    const answer = this.#enqueue(op, peer)
+    this.#unanswered.set(identity, answer)
+    const forget = (): void => {
+      this.#unanswered.delete(identity)
+    }
+    answer.then(forget, forget)
+    return answer
+  }
+
+  #enqueue(op: AllocationOp, peer: string): Promise<AllocationOutput> {
+    if (this.#isClosed) return Promise.reject(new StorageError(`store closed during ${op.kind}`))
+    if (this.#queue.length >= this.#options.maxQueuedOps) this.#dropSettled()
+    if (this.#queue.length >= this.#options.maxQueuedOps) {
+      const limit = this.#options.maxQueuedOps
+      return Promise.reject(new StorageError(`database overloaded: ${limit} allocations queued`))
+    }
+    return new Promise<AllocationOutput>((resolve, reject) => {
+      this.#queue.push(new Entry(op, peer, this.#options.operationTimeoutMs, resolve, reject))
+      this.#schedulePump()
+    })
+  }
+
+  /** Stops accepting work and waits until queued and running batches are done. Idempotent. */
+  close(): Promise<void> {
+    this.#isClosed = true
+    this.#closing ??= this.#isIdle()
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.#onIdle = resolve
+        })
+    return this.#closing
+  }
+
+  #schedulePump(): void {
+    if (this.#isPumpScheduled) return
+    this.#isPumpScheduled = true
+    // One macrotask of delay gathers requests that arrive together into one batch.
+    setImmediate(() => {
+      this.#isPumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#options.maxInFlightBatches) {
+      const batch = this.#takeBatch()
+      if (batch.length === 0) break
+      this.#inFlight++
+      for (const entry of batch) this.#busyPackages.add(entry.packageId)
+      void this.#run(batch)
+    }
+    if (this.#isIdle()) this.#onIdle?.()
+  }
+
+  /** The oldest runnable entries: packages not in a running batch, in queue order. */
+  #takeBatch(): Entry[] {
+    const { maxBatchOps, maxBatchPackages } = this.#options
+    const batch: Entry[] = []
+    const packages = new Set<string>()
+    const blocked = new Set<string>()
+    const remaining: Entry[] = []
+    for (const entry of this.#queue) {
+      if (entry.isSettled) continue
+      const id = entry.packageId
+      const hasRoom = packages.has(id) || packages.size < maxBatchPackages
+      const isFree = !this.#busyPackages.has(id) && !blocked.has(id)
+      if (batch.length < maxBatchOps && hasRoom && isFree) {
+        batch.push(entry)
+        packages.add(id)
+      } else {
+        // Later entries of this package must wait too, to keep its order.
+        blocked.add(id)
+        remaining.push(entry)
+      }
+    }
+    this.#queue = remaining
+    return batch
+  }
+
+  async #run(batch: readonly Entry[]): Promise<void> {
+    try {
+      await this.#options.runBatch(batch)
+      for (const entry of batch) {
+        entry.fail(new StorageError(`allocation was not answered during ${entry.op.kind}`))
+      }
+    } catch (error: unknown) {
+      const failure =
+        error instanceof Error
+          ? error
+          : new StorageError('allocation batch failed', { cause: error })
+      for (const entry of batch) entry.fail(failure)
+    } finally {
+      this.#inFlight--
+      for (const entry of batch) this.#busyPackages.delete(entry.packageId)
+      this.#pump()
+    }
+  }
+
+  #dropSettled(): void {
+    this.#queue = this.#queue.filter((entry) => !entry.isSettled)
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#queue.every((entry) => entry.isSettled)
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The PostgreSQL PR store: any number of replicas (server processes) share one database.
+ * Allocations are batched (postgres-batcher.ts) and written with a guarded, package-locked
+ * statement (postgres-batch-executor.ts); docs/integration.md argues why no value is handed
+ * out twice.
+ */
+import type { Logger } from '../../observability/logger.js'
+import { createLogger } from '../../observability/logger.js'
+import { ReadOnlyError, StorageError } from '../../protocol/errors.js'
+import type {
+  AuditedPrRow,
+  ExportFilter,
+  PackageKey,
+  PrKey,
+  PrStore,
+  PrStoreCapabilities,
+  ReconcileResult,
+  UpstreamView,
+  WriteOrigin,
+} from '../../services/prserv/pr-store.js'
+import type { AllocationStatements, NewRow } from './postgres-batch-executor.js'
+import { runAllocationBatch } from './postgres-batch-executor.js'
+import type {
+  AllocationOp,
+  AllocationOutput,
+  StateLookup,
+  StateRow,
+} from './postgres-batch-plan.js'
+import { isRevision } from '../../services/prserv/revision.js'
+import { AllocationBatcher } from './postgres-batcher.js'
+import { toStorageError } from './postgres-errors.js'
+import { exportPrRows } from './postgres-export.js'
+import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
+import { PostgresPool } from './postgres-pool.js'
+
+/** Default connection attempt limit: a down database is reported well within 30 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000
+/** Default answer deadline of every store call, queueing included. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 5_000
+/** Default wait for a package lock held by another replica's batch. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 3_000
+/** Default most operations and distinct packages (locks) per batch. */
+export const DEFAULT_MAX_BATCH_OPS = 512
+export const DEFAULT_MAX_BATCH_PACKAGES = 64
+/** Default most batches running at once (further capped by the pool size). */
+export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
+/** Default most queued allocations before new ones fail ("database overloaded"). */
+export const DEFAULT_MAX_QUEUED_OPS = 20_000
+/** Guarded writes per package per batch before "database busy" (contention across replicas). */
+const MAX_WRITE_ATTEMPTS = 50
+
+/** Options of `openPostgresPrStore`. Durations in milliseconds. */
+export interface PostgresPrStoreOptions {
+  /** postgres://user:password@host:port/database (one database per dataset). Never logged. */
+  readonly url: string
+  /** Never write; the schema must already be current. */
+  readonly readOnly: boolean
+  /** Pool size cap (`--max-connections`). */
+  readonly maxConnections: number
+  readonly logger?: Logger
+  readonly connectTimeoutMs?: number
+  readonly operationTimeoutMs?: number
+  readonly lockTimeoutMs?: number
+  readonly maxBatchOps?: number
+  readonly maxBatchPackages?: number
+  readonly maxInFlightBatches?: number
+  readonly maxQueuedOps?: number
+  /** false behind poolers without prepared-statement support (one more round trip each). */
+  readonly prepareStatements?: boolean
+  readonly applicationName?: string
+}
+
+/**
+ * Opens the store: connects, and (read-write) applies pending migrations, or (read-only)
+ * checks the schema is current. Throws a StorageError when the database is unusable.
+ */
+export async function openPostgresPrStore(
+  options: PostgresPrStoreOptions,
+): Promise<PostgresPrStore> {
+  if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) {
+    throw new RangeError(`maxConnections must be a positive integer, got ${options.maxConnections}`)
+  }
+  const logger = options.logger ?? createLogger('silent')
+  const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS
+  const pool = new PostgresPool({
+    url: options.url,
+    maxConnections: options.maxConnections,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    callTimeoutMs: operationTimeoutMs,
+    prepareStatements: options.prepareStatements ?? true,
+    applicationName: options.applicationName ?? 'prserv',
+    logger,
+  })
+  try {
+    if (options.readOnly) {
+      await requireCurrentSchema(pool.sql)
+    } else {
+      const outcome = await migratePostgresSchema(pool.sql)
+      if (outcome.fromVersion !== outcome.toVersion)
+        logger.info(outcome, 'postgres schema migrated')
+    }
+  } catch (error: unknown) {
+    await pool.close()
+    throw toStorageError(error, 'opening the database')
+  }
+  logger.info(
+    { readOnly: options.readOnly, maxConnections: options.maxConnections },
+    'postgres store open',
+  )
+  return new PostgresPrStore(pool, {
+    isReadOnly: options.readOnly,
+    operationTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    maxBatchOps: options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS,
+    maxBatchPackages: options.maxBatchPackages ?? DEFAULT_MAX_BATCH_PACKAGES,
+    maxInFlightBatches: Math.min(
+      options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES,
+      options.maxConnections,
+    ),
+    maxQueuedOps: options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS,
+  })
+}
+
+interface StoreSettings {
+  readonly isReadOnly: boolean
+  readonly operationTimeoutMs: number
+  readonly lockTimeoutMs: number
+  readonly maxBatchOps: number
+  readonly maxBatchPackages: number
+  readonly maxInFlightBatches: number
+  readonly maxQueuedOps: number
+}
+
+/**
+ * PrStore on PostgreSQL. Safe for any number of concurrent calls and any number of replicas
+ * on one database: a value is never allocated twice for a package, concurrent calls for one
+ * key get one answer, and every stored value is committed before its promise resolves. Calls
+ * fail with a StorageError ("database unavailable …") within `operationTimeoutMs` when the
+ * database cannot answer; the pool reconnects by itself.
+ */
+export class PostgresPrStore implements PrStore {
+  readonly capabilities: PrStoreCapabilities = { backend: 'postgres', supportsSharedDatabase: true }
+  readonly isReadOnly: boolean
+  readonly #pool: PostgresPool
+  readonly #batcher: AllocationBatcher
+  readonly #lockTimeoutMs: number
+  #closing: Promise<void> | null = null
+
+  /** Use `openPostgresPrStore`, which prepares the schema first. */
+  constructor(pool: PostgresPool, settings: StoreSettings) {
+    this.#pool = pool
+    this.isReadOnly = settings.isReadOnly
+    this.#lockTimeoutMs = settings.lockTimeoutMs
+    const statements: AllocationStatements = {
+      readState: (lookups) => this.#readState(lookups),
+      apply: (lookups, expected, rows) => this.#apply(lookups, expected, rows),
+    }
+    const runOptions = { isReadOnly: settings.isReadOnly, maxWriteAttempts: MAX_WRITE_ATTEMPTS }
+    this.#batcher = new AllocationBatcher({
+      ...settings,
+      runBatch: (entries) => runAllocationBatch(entries, statements, runOptions),
+    })
+  }
+
+  async getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string> {
+    return expectRevision(await this.#allocate({ kind: 'get-pr', key, history }, origin))
+  }
+
+  async testPr(key: PrKey, history: boolean): Promise<string | null> {
+    const rows = await this.#pool.run('test-pr', (sql) =>
+      history
+        ? sql<ValueRow[]>`SELECT value FROM prmain
+            WHERE version = ${key.version} AND pkgarch = ${key.pkgarch}
+              AND checksum = ${key.checksum} AND sort_key IS NOT NULL
+            ORDER BY sort_key, id LIMIT 1`
+        : sql<ValueRow[]>`SELECT value FROM prmain
+            WHERE version = ${key.version} AND pkgarch = ${key.pkgarch}
+              AND checksum = ${key.checksum} AND sort_key IS NOT NULL
+            ORDER BY sort_key DESC, id LIMIT 1`,
+    )
+    return rows[0]?.value ?? null
+  }
+
+  async testPackage(pkg: PackageKey): Promise<boolean> {
+    const rows = await this.#pool.run(
+      'test-package',
+      (sql) => sql<{ found: boolean }[]>`SELECT EXISTS (
+        SELECT 1 FROM prmain WHERE version = ${pkg.version} AND pkgarch = ${pkg.pkgarch}
+      ) AS found`,
+    )
+    return rows[0]?.found ?? false
+  }
+
+  async maxPackagePr(pkg: PackageKey): Promise<string | null> {
+    const rows = await this.#pool.run(
+      'max-package-pr',
+      (sql) => sql<ValueRow[]>`SELECT value FROM prmain
+        WHERE version = ${pkg.version} AND pkgarch = ${pkg.pkgarch} AND sort_key IS NOT NULL
+        ORDER BY sort_key DESC, id LIMIT 1`,
+    )
+    return rows[0]?.value ?? null
+  }
+
+  async importOne(key: PrKey, value: string, origin: WriteOrigin): Promise<void> {
+    if (this.isReadOnly) throw new ReadOnlyError('import-one on a read-only store')
+    await this.#allocate({ kind: 'import', key, value }, origin)
+  }
+
+  exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {
+    return this.#pool.run('export', (sql) => exportPrRows(sql, filter))
+  }
+
+  async reconcileKnownChecksum(
+    key: PrKey,
+    upstream: UpstreamView,
+    origin: WriteOrigin,
+  ): Promise<ReconcileResult> {
+    if (upstream.max !== null) requireRevisionInput(upstream.max, 'upstream maximum')
+    const output = await this.#allocate({ kind: 'reconcile', key, upstream }, origin)
+    if (typeof output === 'object' && output !== null) return output
+    throw new StorageError('reconcile produced no outcome')
+  }
+
+  async adoptValue(
+    key: PrKey,
+    value: string,
+    history: boolean,
+    origin: WriteOrigin,
+  ): Promise<string> {
+    requireRevisionInput(value, 'adopted value')
+    return expectRevision(await this.#allocate({ kind: 'adopt', key, value, history }, origin))
+  }
+
+  async allocateSubValue(
+    key: PrKey,
+    base: string,
+    history: boolean,
+    origin: WriteOrigin,
+  ): Promise<string> {
+    requireRevisionInput(base, 'sub-value base')
+    const op: AllocationOp = { kind: 'sub-value', key, base, history }
+    return expectRevision(await this.#allocate(op, origin))
+  }
+
+  /** Finishes queued allocations, then closes the pool. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#batcher.close().then(() => this.#pool.close())
+    return this.#closing
+  }
+
+  #allocate(op: AllocationOp, origin: WriteOrigin): Promise<AllocationOutput> {
+    return this.#batcher.submit(op, origin.peer)
+  }
+
+  #readState(lookups: readonly StateLookup[]): Promise<readonly StateRow[]> {
+    const payload = JSON.stringify(lookups)
+    // The driver returns rows typed by the caller: the function's declared result type.
+    return this.#pool.run(
+      'allocation read',
+      (sql) =>
+        sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_read_state(${payload}::text::jsonb)`,
+    )
+  }
+
+  #apply(
+    lookups: readonly StateLookup[],
+    expected: readonly StateRow[],
+    rows: readonly NewRow[],
+  ): Promise<readonly StateRow[]> {
+    const lookupJson = JSON.stringify(lookups)
+    const expectedJson = JSON.stringify(expected)
+    const rowJson = JSON.stringify(rows)
+    return this.#pool.run(
+      'allocation write',
+      (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply(
+        ${lookupJson}::text::jsonb, ${expectedJson}::text::jsonb, ${rowJson}::text::jsonb,
+        ${this.#lockTimeoutMs}::integer)`,
+    )
+  }
+}
+
+type ValueRow = { value: string | null }
+
+/** Upstream-supplied revisions are validated before they reach a batch (RangeError). */
+function requireRevisionInput(value: string, what: string): void {
+  if (!isRevision(value))
+    throw new RangeError(`${what} is not a revision: ${JSON.stringify(value)}`)
+}
+
+function expectRevision(output: AllocationOutput): string {
+  if (typeof output === 'string') return output
+  throw new StorageError('allocation produced no value')
+}
