@@ -1,0 +1,119 @@
+// The PostgreSQL part (`--postgres`, issue 3 §2): the raw durable INSERT rate and a plain
+// one-transaction-per-allocation design, measured straight against PostgreSQL, then our server
+// on the same PostgreSQL doing alloc-64 and alloc-1.
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { withServer, type BenchContext } from './bench-context.js'
+import { BENCH_PKGARCH, formatChecksum } from './pr-requests.js'
+import { startPostgresCluster } from './postgres-cluster.js'
+import { runSqlLoad } from './postgres-direct-load.js'
+import { formatAllocVersions, runScenario } from './scenario-runner.js'
+
+const PLAIN_VERSION = 'bench-plain-1.0-r0'
+
+export async function runPostgresBench(context: BenchContext): Promise<void> {
+  const { options } = context
+  if (!options.hasPostgres) return
+  const logPath = join(context.workDir, 'postgres.log')
+  context.log(`starting PostgreSQL (log ${logPath})`)
+  const cluster = await startPostgresCluster(options.externalPostgresUrl, logPath)
+  try {
+    const directUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_direct`)
+    const serverUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_server`)
+    context.log(`PostgreSQL (${cluster.origin}): ${await describeDurability(directUrl)}`)
+    const connectionCount = Math.max(...options.connectionCounts)
+    const timing = { connectionCount, warmupMs: options.warmupMs, durationMs: options.durationMs }
+    context.log(`pg raw-insert at ${connectionCount} connections`)
+    context.results.push(
+      await runSqlLoad({ label: 'pg raw-insert', url: directUrl, ...timing, ...RAW_INSERT }),
+    )
+    context.log(`pg plain-alloc-1 at ${connectionCount} connections`)
+    context.results.push(
+      await runSqlLoad({ label: 'pg plain-alloc-1', url: directUrl, ...timing, ...PLAIN_ALLOC }),
+    )
+    await withServer(context, 'postgres', serverUrl, async (server) => {
+      for (const scenario of ['alloc-64', 'alloc-1'] as const) {
+        context.log(`pg ${scenario} at ${connectionCount} connections`)
+        const result = await runScenario(context.pool, server, {
+          ...timing,
+          scenario,
+          label: `pg ${scenario}`,
+          allocVersions: formatAllocVersions(context.runTag, scenario, connectionCount),
+          lookupPackageCount: options.lookupPackageCount,
+          requestTimeoutMs: options.requestTimeoutMs,
+        })
+        context.results.push(result)
+      }
+    })
+  } finally {
+    await cluster.close()
+  }
+}
+
+/** The settings that make a commit durable, as the server reports them. */
+async function describeDurability(url: string): Promise<string> {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined })
+  try {
+    const [row] = await sql<{ version: string; fsync: string; sync: string }[]>`
+      SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
+             current_setting('synchronous_commit') AS sync`
+    if (row === undefined) return 'settings unknown'
+    return `version ${row.version}, fsync=${row.fsync}, synchronous_commit=${row.sync}`
+  } finally {
+    await sql.end()
+  }
+}
+
+/** One autocommit single-row INSERT per operation: PostgreSQL's durable commit rate. */
+const RAW_INSERT = {
+  setUp: async (sql: postgres.Sql): Promise<void> => {
+    await sql`CREATE TABLE bench_raw_insert (
+      version TEXT NOT NULL, pkgarch TEXT NOT NULL, checksum TEXT NOT NULL, value TEXT)`
+  },
+  operation: async (sql: postgres.Sql, clientIndex: number, counter: number): Promise<void> => {
+    await sql`INSERT INTO bench_raw_insert VALUES (
+      ${`raw-${clientIndex}`}, ${BENCH_PKGARCH}, ${formatChecksum('', counter)}, ${String(counter)})`
+  },
+  check: async (sql: postgres.Sql, acknowledgedCount: number): Promise<string> => {
+    const [row] = await sql<{ rows: string }[]>`SELECT count(*) AS rows FROM bench_raw_insert`
+    const rows = Number(row?.rows)
+    return rows === acknowledgedCount
+      ? `ok ${rows}`
+      : `MISMATCH acked ${acknowledgedCount} rows ${rows}`
+  },
+}
+
+/**
+ * The plain design: per allocation one transaction that takes the package's advisory lock,
+ * reads the maximum, inserts maximum + 1 and commits — one commit per allocation.
+ */
+const PLAIN_ALLOC = {
+  setUp: async (sql: postgres.Sql): Promise<void> => {
+    await sql`CREATE TABLE bench_plain_prmain (
+      version TEXT NOT NULL, pkgarch TEXT NOT NULL, checksum TEXT NOT NULL, value BIGINT NOT NULL,
+      PRIMARY KEY (version, pkgarch, checksum, value))`
+    await sql`CREATE INDEX bench_plain_prmain_max ON bench_plain_prmain (version, pkgarch, value)`
+  },
+  operation: async (sql: postgres.Sql, clientIndex: number, counter: number): Promise<void> => {
+    const checksum = formatChecksum(clientIndex.toString(16).padStart(4, '0'), counter)
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${PLAIN_VERSION} ${BENCH_PKGARCH}`}, 0))`
+      const [row] = await tx<{ max: string | null }[]>`
+        SELECT max(value) AS max FROM bench_plain_prmain
+        WHERE version = ${PLAIN_VERSION} AND pkgarch = ${BENCH_PKGARCH}`
+      const next = row?.max == null ? 0 : Number(row.max) + 1
+      await tx`INSERT INTO bench_plain_prmain VALUES (${PLAIN_VERSION}, ${BENCH_PKGARCH}, ${checksum}, ${next})`
+    })
+  },
+  check: async (sql: postgres.Sql, acknowledgedCount: number): Promise<string> => {
+    const [row] = await sql<{ rows: string; distinct_values: string; max: string | null }[]>`
+      SELECT count(*) AS rows, count(DISTINCT value) AS distinct_values, max(value) AS max
+      FROM bench_plain_prmain`
+    const rows = Number(row?.rows)
+    const isConsistent =
+      rows === acknowledgedCount &&
+      Number(row?.distinct_values) === rows &&
+      Number(row?.max ?? -1) === rows - 1
+    return isConsistent ? `ok ${rows}` : `MISMATCH acked ${acknowledgedCount} rows ${rows}`
+  },
+}

@@ -1,0 +1,84 @@
+// CPU time of a process group, read from Linux's /proc (NaN elsewhere), to show whether the
+// server or the load generator is the bottleneck of a run.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+
+let clockTicksPerSecond: number | null = null
+
+function readClockTicksPerSecond(): number {
+  clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+  return clockTicksPerSecond
+}
+
+/** User + system CPU milliseconds of every live process in group `groupId`; NaN if unknown. */
+export function readGroupCpuMs(groupId: number): number {
+  if (process.platform !== 'linux') return Number.NaN
+  let ticks = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    ticks += readStatTicks(entry, groupId)
+  }
+  return (ticks / readClockTicksPerSecond()) * 1000
+}
+
+function readStatTicks(pid: string, groupId: number): number {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch (error: unknown) {
+    // The process exited between readdir and read: it is not ours to count.
+    if (error instanceof Error) return 0
+    throw error
+  }
+  // Fields after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+  // cmajflt utime stime; comm may hold spaces, so split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  if (Number(fields[2]) !== groupId) return 0
+  return Number(fields[11]) + Number(fields[12])
+}
+
+/** Busy CPU milliseconds of the whole machine since boot (all cores); NaN off Linux. */
+export function readMachineBusyCpuMs(): number {
+  if (process.platform !== 'linux') return Number.NaN
+  const firstLine = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+  // cpu user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+  const ticks = firstLine.trim().split(/\s+/).slice(1, 9).map(Number)
+  const busyTicks = ticks.reduce(
+    (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
+    0,
+  )
+  return (busyTicks / readClockTicksPerSecond()) * 1000
+}
+
+/** Measures this process's CPU time between two performance.now() instants. */
+export class WindowCpuMeter {
+  #startUsage: NodeJS.CpuUsage | null = null
+  #cpuMs = 0
+  readonly #timers: NodeJS.Timeout[]
+
+  constructor(startMs: number, endMs: number) {
+    const nowMs = performance.now()
+    this.#timers = [
+      setTimeout(() => {
+        this.#startUsage = process.cpuUsage()
+      }, startMs - nowMs),
+      setTimeout(() => {
+        this.#stop()
+      }, endMs - nowMs),
+    ]
+  }
+
+  get cpuMs(): number {
+    return this.#cpuMs
+  }
+
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer)
+  }
+
+  #stop(): void {
+    if (this.#startUsage === null) return
+    const usage = process.cpuUsage(this.#startUsage)
+    this.#cpuMs = (usage.user + usage.system) / 1000
+  }
+}
