@@ -218,23 +218,37 @@ export class SqlitePrStore implements PrStore {
     await this.#writer?.close()
   }
 
-  /** Decides on a read snapshot; only when a row must be stored does the writer re-decide. */
-  async #execute(callerOp: WriteOp): Promise<WriteOpOutput> {
-    const op = toPlainWriteOp(callerOp)
-    const plan = await this.#read(() => planWriteOp(this.#queries, op))
-    if (plan.valueToStore === null || this.#writer === null) return plan.output
-    return this.#writer.submit(op)
+  /**
+   * Decides on a read snapshot; only when a row must be stored does the writer re-decide.
+   * Synchronous up to `submit`, so a call made before `close` is queued before it drains.
+   */
+  #execute(callerOp: WriteOp): Promise<WriteOpOutput> {
+    try {
+      const op = toPlainWriteOp(callerOp)
+      const plan = this.#readNow(() => planWriteOp(this.#queries, op))
+      if (plan.valueToStore === null || this.#writer === null) return Promise.resolve(plan.output)
+      return this.#writer.submit(op)
+    } catch (error: unknown) {
+      return Promise.reject(error instanceof Error ? error : new StorageError('sqlite failure'))
+    }
   }
 
   #read<T>(read: () => T): Promise<T> {
-    if (this.#closed !== null) return Promise.reject(new StorageError('sqlite store is closed'))
     try {
-      return Promise.resolve(this.#queries.read(read))
+      return Promise.resolve(this.#readNow(read))
     } catch (error: unknown) {
-      if (error instanceof RangeError || error instanceof StorageError) {
-        return Promise.reject(error)
-      }
-      return Promise.reject(new StorageError('sqlite read failed', { cause: error }))
+      return Promise.reject(error instanceof Error ? error : new StorageError('sqlite failure'))
+    }
+  }
+
+  /** Runs `read` on one snapshot; driver errors become StorageErrors. */
+  #readNow<T>(read: () => T): T {
+    if (this.#closed !== null) throw new StorageError('sqlite store is closed')
+    try {
+      return this.#queries.read(read)
+    } catch (error: unknown) {
+      if (error instanceof RangeError || error instanceof StorageError) throw error
+      throw new StorageError('sqlite read failed', { cause: error })
     }
   }
 }
