@@ -11,6 +11,7 @@ import { hasTable, toStoredValue } from './sqlite-schema.js'
 
 /** The pre-2.10 table names, in the order their rows are listed. */
 export const LEGACY_PR_TABLES = ['PRMAIN_nohist', 'PRMAIN_hist'] as const
+/** One of LEGACY_PR_TABLES. */
 export type LegacyPrTable = (typeof LEGACY_PR_TABLES)[number]
 
 /** One row of an old table; `value` is the integer rendered as a decimal string. */

@@ -25,6 +25,7 @@ import { SqlitePrQueries } from './sqlite-queries.js'
 import { planWriteOp } from './sqlite-write-ops.js'
 import type { WriteOp, WriteOpOutput } from './sqlite-write-ops.js'
 import { startSqliteWriter } from './sqlite-writer-client.js'
+import type { WriterStartup } from './sqlite-writer-protocol.js'
 import type { SqliteWriterClient } from './sqlite-writer-client.js'
 
 /** Default bound of the write queue (operations waiting for the next batch). */
@@ -74,12 +75,23 @@ export async function openSqlitePrStore(options: SqlitePrStoreOptions): Promise<
   })
   try {
     const { db } = openReadDatabase(options.path, busyTimeoutMs, true)
-    log.info({ path: options.path, readOnly: false, ...startup }, 'sqlite pr store opened')
+    logStartup(log, options.path, startup)
+    log.info({ path: options.path, readOnly: false }, 'sqlite pr store opened')
     return new SqlitePrStore(db, new SqlitePrQueries(db, true), writer)
   } catch (error: unknown) {
     await writer.close()
     throw error
   }
+}
+
+function logStartup(log: Logger, path: string, startup: WriterStartup): void {
+  const { schemaFromVersion, schemaToVersion, journalMode, caughtUpRows } = startup
+  if (schemaFromVersion !== schemaToVersion) {
+    log.info({ path, schemaFromVersion, schemaToVersion }, 'sqlite prserv schema migrated')
+  }
+  if (startup.rebuiltOrderIndex) log.warn({ path }, 'prserv_order did not match PRMAIN: rebuilt')
+  if (caughtUpRows > 0) log.info({ path, caughtUpRows }, 'indexed PRMAIN rows written elsewhere')
+  if (journalMode !== 'wal') log.warn({ path, journalMode }, 'sqlite WAL journal mode unavailable')
 }
 
 /** A copy of `op` holding only its own fields, so that it can be posted to the writer. */

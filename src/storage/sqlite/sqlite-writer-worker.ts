@@ -13,7 +13,7 @@ import { SqlitePrQueries } from './sqlite-queries.js'
 import { planWriteOp } from './sqlite-write-ops.js'
 import type { WriteOp, WriteOpOutput } from './sqlite-write-ops.js'
 import { isWriterRequest } from './sqlite-writer-protocol.js'
-import type { WriteOpResult, WriterReply } from './sqlite-writer-protocol.js'
+import type { WriteOpResult, WriterReply, WriterRequest } from './sqlite-writer-protocol.js'
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {
@@ -56,51 +56,68 @@ function createBatchRunner(opened: WriterDatabase): BatchRunner {
   return (ops) => runBatch.immediate(ops)
 }
 
-function serve(port: MessagePort): void {
-  const post = (reply: WriterReply): void => {
-    port.postMessage(reply)
+interface Session {
+  readonly opened: WriterDatabase
+  readonly runBatch: BatchRunner
+}
+
+/** Answers requests for one thread; `session` is the database currently open, if any. */
+class WriterThread {
+  #session: Session | null = null
+  readonly #port: MessagePort
+
+  constructor(port: MessagePort) {
+    this.#port = port
   }
-  let session: { readonly opened: WriterDatabase; readonly runBatch: BatchRunner } | null = null
-  port.on('message', (message: unknown) => {
-    if (!isWriterRequest(message)) throw new StorageError('writer: unexpected message')
-    switch (message.type) {
+
+  handle(request: WriterRequest): WriterReply {
+    switch (request.type) {
       case 'open':
-        if (session !== null) {
-          post({ type: 'open-failed', message: 'writer thread already has a database open' })
-          return
-        }
-        try {
-          const opened = openWriterDatabase(message.path, message.busyTimeoutMs)
-          session = { opened, runBatch: createBatchRunner(opened) }
-          post({ type: 'ready', startup: opened.startup })
-        } catch (error: unknown) {
-          post({ type: 'open-failed', message: describeError(error) })
-        }
-        return
+        return this.#open(request.path, request.busyTimeoutMs)
       case 'batch':
-        try {
-          if (session === null) throw new StorageError('writer thread has no database open')
-          post({
-            type: 'batch-done',
-            batchId: message.batchId,
-            results: session.runBatch(message.ops),
-          })
-        } catch (error: unknown) {
-          post({ type: 'batch-failed', batchId: message.batchId, message: describeError(error) })
-        }
-        return
+        return this.#runBatch(request.batchId, request.ops)
       case 'close':
-        session?.opened.db.close()
-        session = null
-        post({ type: 'closed' })
-        return
+        this.#session?.opened.db.close()
+        this.#session = null
+        return { type: 'closed' }
       default: {
-        const unexpected: never = message
-        throw new StorageError(`writer: unexpected message ${JSON.stringify(unexpected)}`)
+        const unexpected: never = request
+        throw new StorageError(`writer: unexpected request ${JSON.stringify(unexpected)}`)
       }
     }
-  })
+  }
+
+  post(reply: WriterReply): void {
+    this.#port.postMessage(reply)
+  }
+
+  #open(path: string, busyTimeoutMs: number): WriterReply {
+    if (this.#session !== null) {
+      return { type: 'open-failed', message: 'writer thread already has a database open' }
+    }
+    try {
+      const opened = openWriterDatabase(path, busyTimeoutMs)
+      this.#session = { opened, runBatch: createBatchRunner(opened) }
+      return { type: 'ready', startup: opened.startup }
+    } catch (error: unknown) {
+      return { type: 'open-failed', message: describeError(error) }
+    }
+  }
+
+  #runBatch(batchId: number, ops: readonly WriteOp[]): WriterReply {
+    try {
+      if (this.#session === null) throw new StorageError('writer thread has no database open')
+      return { type: 'batch-done', batchId, results: this.#session.runBatch(ops) }
+    } catch (error: unknown) {
+      return { type: 'batch-failed', batchId, message: describeError(error) }
+    }
+  }
 }
 
 if (parentPort === null) throw new Error('sqlite-writer-worker must run as a worker thread')
-serve(parentPort)
+const thread = new WriterThread(parentPort)
+parentPort.on('message', (message: unknown) => {
+  // Only our own main thread posts here; anything else is a bug worth crashing the thread.
+  if (!isWriterRequest(message)) throw new StorageError('writer: unexpected message')
+  thread.post(thread.handle(message))
+})
