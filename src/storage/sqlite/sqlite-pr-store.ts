@@ -117,8 +117,9 @@ function toPlainWriteOp(op: WriteOp): WriteOp {
 }
 
 function requireRevisionInput(value: string, what: string): void {
-  if (!isRevision(value))
+  if (!isRevision(value)) {
     throw new RangeError(`${what} is not a revision: ${JSON.stringify(value)}`)
+  }
 }
 
 function expectRevision(output: WriteOpOutput): string {
@@ -136,7 +137,8 @@ function expectReconcileResult(output: WriteOpOutput): ReconcileResult {
 /**
  * The SQLite `PrStore`. Every method is atomic. Writes resolve only after their transaction
  * committed with synchronous=FULL; concurrent writes share transactions (group commit) and are
- * decided in arrival order inside them. Methods taking revisions from the upstream
+ * decided in arrival order inside them, and identical calls pending at once are answered once
+ * (one value per key). Read-only stores answer what would be stored. Methods taking revisions from the upstream
  * (`base`, `upstream.max`, adopted `value`) throw a RangeError for a non-revision.
  */
 export class SqlitePrStore implements PrStore {
