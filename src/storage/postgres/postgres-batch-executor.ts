@@ -1,9 +1,8 @@
 /**
- * Running one allocation batch: read the state the batch needs (one statement, no lock),
- * decide every operation (postgres-batch-plan.ts), then write with one guarded statement that
- * locks the packages, checks that their state is still the one decided on, and inserts. A
- * package whose state changed meanwhile (another replica wrote to it) is decided again on the
- * fresh state that statement returns, and retried.
+ * Running one allocation batch: in one transaction, lock the batch's packages and read the
+ * state they need (one round trip), decide every operation in arrival order
+ * (postgres-batch-plan.ts), then insert the new rows and commit (one round trip). Answers are
+ * given only after the commit.
  */
 import { StorageError } from '../../protocol/errors.js'
 import type { BatchEntry } from './postgres-batcher.js'
@@ -17,10 +16,9 @@ import type {
 } from './postgres-batch-plan.js'
 import { groupByPackage, indexState, PackageView, planOp } from './postgres-batch-plan.js'
 
-/** A row to insert: `o` orders the rows (insertion order), `p` names its package group. */
+/** A row to insert; `o` is its position in insertion order. */
 export interface NewRow {
   readonly o: number
-  readonly p: number
   readonly v: string
   readonly a: string
   readonly c: string
@@ -28,40 +26,36 @@ export interface NewRow {
   readonly peer: string
 }
 
-/** The two statements of a batch, as the store runs them. */
+/** The database side of a batch, as the store runs it. */
 export interface AllocationStatements {
-  /** prserv_read_state: one row per lookup. */
+  /** The state for `lookups` (one row per lookup), read without locks in one snapshot. */
   readState(lookups: readonly StateLookup[]): Promise<readonly StateRow[]>
   /**
-   * prserv_apply: inserts the rows of every package whose state equals `expected`, commits,
-   * and returns the fresh state rows of the other ("stale") packages.
+   * One transaction: locks the packages of `lookups` and reads their state, calls `decide`
+   * synchronously with it, inserts the rows it returns and commits. Resolves after the
+   * commit; rejects (nothing committed, or outcome unknown) otherwise.
    */
-  apply(
+  writeLocked(
     lookups: readonly StateLookup[],
-    expected: readonly StateRow[],
-    rows: readonly NewRow[],
-  ): Promise<readonly StateRow[]>
+    decide: (state: readonly StateRow[]) => readonly NewRow[],
+  ): Promise<void>
 }
 
 /** How one batch runs. */
 export interface BatchRunOptions {
   /** Read-only stores decide on the database state alone and never write. */
   readonly isReadOnly: boolean
-  /** Guarded writes per package before giving up ("database busy"). */
-  readonly maxWriteAttempts: number
 }
 
-/** One package's decided operations: answers to give and rows to store first. */
+/** One package's decided operations: the answers to give once its rows are committed. */
 interface PackagePlan {
-  readonly group: PackageGroup
   readonly answers: readonly { entry: BatchEntry; output: AllocationOutput }[]
-  readonly rows: readonly Omit<NewRow, 'o'>[]
+  readonly values: readonly { entry: BatchEntry; value: string }[]
 }
 
 /**
- * Runs one batch to completion: every entry answered is settled after its rows committed (or
- * at once when it stores nothing). Throws on a database failure; the caller fails the entries
- * left unsettled.
+ * Runs one batch: every entry is settled after its batch committed, or fails with the
+ * rejection (the caller fails entries left unsettled).
  */
 export async function runAllocationBatch(
   entries: readonly BatchEntry[],
@@ -70,38 +64,31 @@ export async function runAllocationBatch(
 ): Promise<void> {
   const live = entries.filter((entry) => !entry.isSettled)
   if (live.length === 0) return
-  let pending = groupByPackage(live.map((entry) => entry.op))
-  let state: StateIndex = indexState(await statements.readState(pending.flatMap((g) => g.lookups)))
-  for (let attempt = 1; ; attempt++) {
-    const plans = pending.map((group) => planPackage(group, live, state, options.isReadOnly))
-    const writes = plans.filter((plan) => plan.rows.length > 0 && !options.isReadOnly)
-    for (const plan of plans) if (!writes.includes(plan)) answer(plan)
-    if (writes.length === 0) return
-    const stale = await statements.apply(
-      writes.flatMap((plan) => plan.group.lookups),
-      expectedRows(writes, state),
-      numberRows(writes),
-    )
-    const stalePackages = new Set(stale.map((row) => row.p))
-    for (const plan of writes) if (!stalePackages.has(plan.group.p)) answer(plan)
-    if (stalePackages.size === 0) return
-    if (attempt >= options.maxWriteAttempts) {
-      throw new StorageError(`database busy: allocation state kept changing (${attempt} attempts)`)
-    }
-    state = new Map([...state, ...indexState(stale)])
-    pending = writes.map((plan) => plan.group).filter((group) => stalePackages.has(group.p))
+  const groups = groupByPackage(live.map((entry) => entry.op))
+  const lookups = groups.flatMap((group) => group.lookups)
+  if (options.isReadOnly) {
+    const state = indexState(await statements.readState(lookups))
+    for (const group of groups) answer(planPackage(group, live, state, false))
+    return
   }
+  let plans: PackagePlan[] = []
+  await statements.writeLocked(lookups, (rows) => {
+    const state = indexState(rows)
+    plans = groups.map((group) => planPackage(group, live, state, true))
+    return toNewRows(plans)
+  })
+  for (const plan of plans) answer(plan)
 }
 
 function planPackage(
   group: PackageGroup,
   entries: readonly BatchEntry[],
   state: StateIndex,
-  isReadOnly: boolean,
+  isRecording: boolean,
 ): PackagePlan {
-  const view = new PackageView(group, state, !isReadOnly)
+  const view = new PackageView(group, state, isRecording)
   const answers: { entry: BatchEntry; output: AllocationOutput }[] = []
-  const rows: Omit<NewRow, 'o'>[] = []
+  const values: { entry: BatchEntry; value: string }[] = []
   for (const index of group.opIndexes) {
     const entry = entries[index]
     if (entry === undefined) continue
@@ -109,41 +96,25 @@ function planPackage(
     try {
       plan = planOp(view, entry.op)
     } catch (error: unknown) {
-      // A bad operation (the store validates inputs first, so a bug) fails alone.
+      // The store validates inputs before queueing, so this is a bug: it fails alone.
       entry.fail(error instanceof Error ? error : new StorageError('allocation failed'))
       continue
     }
     answers.push({ entry, output: plan.output })
-    if (plan.valueToStore === null) continue
-    const { key } = entry.op
-    rows.push({
-      p: group.p,
-      v: key.version,
-      a: key.pkgarch,
-      c: key.checksum,
-      value: plan.valueToStore,
-      peer: entry.peer,
-    })
+    if (plan.valueToStore !== null) values.push({ entry, value: plan.valueToStore })
   }
-  return { group, answers, rows }
+  return { answers, values }
+}
+
+function toNewRows(plans: readonly PackagePlan[]): NewRow[] {
+  return plans
+    .flatMap((plan) => plan.values)
+    .map(({ entry, value }, o) => {
+      const { version, pkgarch, checksum } = entry.op.key
+      return { o, v: version, a: pkgarch, c: checksum, value, peer: entry.peer }
+    })
 }
 
 function answer(plan: PackagePlan): void {
   for (const { entry, output } of plan.answers) entry.settle(output)
-}
-
-/** The state the plans were decided on, which the guarded write compares with. */
-function expectedRows(plans: readonly PackagePlan[], state: StateIndex): StateRow[] {
-  const rows: StateRow[] = []
-  for (const { group } of plans) {
-    for (const lookup of group.lookups) {
-      const row = state.get(`${lookup.k}:${lookup.i}`)
-      if (row !== undefined) rows.push(row)
-    }
-  }
-  return rows
-}
-
-function numberRows(plans: readonly PackagePlan[]): NewRow[] {
-  return plans.flatMap((plan) => plan.rows).map((row, o) => ({ ...row, o }))
 }

@@ -42,7 +42,5 @@ function equals(sql: Sql, column: PendingQuery<Row[]>, value: string | null): Pe
 
 function holdsPackageMax(sql: Sql): PendingQuery<Row[]> {
   return sql`AND r.sort_key = (
-    SELECT m.sort_key FROM prmain m
-    WHERE m.version = r.version AND m.pkgarch = r.pkgarch AND m.sort_key IS NOT NULL
-    ORDER BY m.sort_key DESC LIMIT 1)`
+    SELECT max(m.sort_key) FROM prmain m WHERE m.version = r.version AND m.pkgarch = r.pkgarch)`
 }

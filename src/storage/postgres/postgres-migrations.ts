@@ -59,9 +59,17 @@ CREATE TABLE prmain (
   CONSTRAINT prmain_bitbake_key UNIQUE (version, pkgarch, checksum, value)
 )`
 
-/** Package maxima (and ranges under a base) are the first entry of an index range. */
+/**
+ * Package maxima (and ranges under a base) and each checksum's extremes are index reads:
+ * `max(sort_key)` is the last entry of an index range, and the first row holding it (ties are
+ * equal numbers written differently) the first entry of another. Reads are written so that
+ * these are the only sensible plans, whatever the statistics say.
+ */
 const PACKAGE_ORDER_INDEX = `
-CREATE INDEX prmain_package_order ON prmain (version, pkgarch, sort_key DESC, id)
+CREATE INDEX prmain_package_order ON prmain (version, pkgarch, sort_key, id)
+  WHERE sort_key IS NOT NULL`
+const CHECKSUM_ORDER_INDEX = `
+CREATE INDEX prmain_checksum_order ON prmain (version, pkgarch, checksum, sort_key, id)
   WHERE sort_key IS NOT NULL`
 
 /**
@@ -78,53 +86,52 @@ LANGUAGE sql STABLE AS $fn$
     SELECT * FROM jsonb_to_recordset(lookups)
       AS l(k text, i integer, p integer, v text, a text, c text, b text, h text)
   )
-  SELECT l.k, l.i, l.p, NULL::text, m.value
-  FROM l LEFT JOIN LATERAL (
+  SELECT l.k, l.i, l.p, NULL::text, (
     SELECT r.value FROM prmain r
-    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key IS NOT NULL
-    ORDER BY r.sort_key DESC, r.id LIMIT 1) m ON true
-  WHERE l.k = 'p'
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key = (
+      SELECT max(x.sort_key) FROM prmain x WHERE x.version = l.v AND x.pkgarch = l.a)
+    ORDER BY r.id LIMIT 1)
+  FROM l WHERE l.k = 'p'
   UNION ALL
-  SELECT l.k, l.i, l.p, lo.value, hi.value
-  FROM l LEFT JOIN LATERAL (
+  SELECT l.k, l.i, l.p, (
     SELECT r.value FROM prmain r
-    WHERE r.version = l.v AND r.pkgarch = l.a AND r.checksum = l.c AND r.sort_key IS NOT NULL
-    ORDER BY r.sort_key, r.id LIMIT 1) lo ON true
-  LEFT JOIN LATERAL (
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.checksum = l.c AND r.sort_key = (
+      SELECT min(x.sort_key) FROM prmain x
+      WHERE x.version = l.v AND x.pkgarch = l.a AND x.checksum = l.c)
+    ORDER BY r.id LIMIT 1), (
     SELECT r.value FROM prmain r
-    WHERE r.version = l.v AND r.pkgarch = l.a AND r.checksum = l.c AND r.sort_key IS NOT NULL
-    ORDER BY r.sort_key DESC, r.id LIMIT 1) hi ON true
-  WHERE l.k = 'c'
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.checksum = l.c AND r.sort_key = (
+      SELECT max(x.sort_key) FROM prmain x
+      WHERE x.version = l.v AND x.pkgarch = l.a AND x.checksum = l.c)
+    ORDER BY r.id LIMIT 1)
+  FROM l WHERE l.k = 'c'
   UNION ALL
-  SELECT l.k, l.i, l.p, NULL::text, m.value
-  FROM l LEFT JOIN LATERAL (
+  SELECT l.k, l.i, l.p, NULL::text, (
     SELECT r.value FROM prmain r
-    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key > l.b AND r.sort_key < l.h
-    ORDER BY r.sort_key DESC, r.id LIMIT 1) m ON true
-  WHERE l.k = 's'
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key = (
+      SELECT max(x.sort_key) FROM prmain x
+      WHERE x.version = l.v AND x.pkgarch = l.a AND x.sort_key > l.b AND x.sort_key < l.h)
+    ORDER BY r.id LIMIT 1)
+  FROM l WHERE l.k = 's'
 $fn$`
 
 /**
- * The guarded write of one allocation batch, a single statement (so one commit, no session
- * state, no lock held between round trips). Takes the package locks in one global order (no
- * deadlocks between replicas), re-reads the state after they are held (every statement of a
- * VOLATILE function gets a new snapshot under READ COMMITTED), inserts the rows of packages
- * whose state is still what the caller decided on, and returns the fresh state of the others
- * ("stale"), whose rows it did not insert.
+ * The locked read of an allocation batch, run as the first statement of its transaction:
+ * takes the package locks (transaction-scoped, one global order, so replicas never deadlock),
+ * then reads the state. Under READ COMMITTED every statement of a VOLATILE function takes a
+ * new snapshot, so the read sees every commit of the previous holders of those locks.
  */
-const APPLY_FUNCTION = `
-CREATE FUNCTION prserv_apply(lookups jsonb, expected jsonb, new_rows jsonb, lock_timeout_ms integer)
+const LOCK_AND_READ_FUNCTION = `
+CREATE FUNCTION prserv_lock_and_read(lookups jsonb)
 RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   package_lock bigint;
-  stale integer[];
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'prserv allocation needs READ COMMITTED isolation, not %',
       current_setting('transaction_isolation');
   END IF;
-  PERFORM set_config('lock_timeout', lock_timeout_ms || 'ms', true);
   FOR package_lock IN
     SELECT DISTINCT hashtextextended(l.a, hashtextextended(l.v, 0))
     FROM jsonb_to_recordset(lookups) AS l(k text, v text, a text)
@@ -132,20 +139,7 @@ BEGIN
   LOOP
     PERFORM pg_advisory_xact_lock(package_lock);
   END LOOP;
-  SELECT coalesce(array_agg(DISTINCT f.p), '{}') INTO stale
-  FROM prserv_read_state(lookups) f
-  LEFT JOIN jsonb_to_recordset(expected) AS e(k text, i integer, lo text, hi text)
-    ON e.k = f.k AND e.i = f.i
-  WHERE e.k IS NULL OR f.lo IS DISTINCT FROM e.lo OR f.hi IS DISTINCT FROM e.hi;
-  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
-  SELECT n.v, n.a, n.c, n.value, now(), n.peer
-  FROM jsonb_to_recordset(new_rows) AS n(o integer, p integer, v text, a text, c text,
-    value text, peer text)
-  WHERE NOT (n.p = ANY (stale))
-  ORDER BY n.o
-  ON CONFLICT ON CONSTRAINT prmain_bitbake_key DO NOTHING;
-  RETURN QUERY SELECT f.k, f.i, f.p, f.lo, f.hi
-    FROM prserv_read_state(lookups) f WHERE f.p = ANY (stale);
+  RETURN QUERY SELECT * FROM prserv_read_state(lookups);
 END
 $fn$`
 
@@ -158,8 +152,9 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       SORT_KEY_FUNCTION,
       PRMAIN_TABLE,
       PACKAGE_ORDER_INDEX,
+      CHECKSUM_ORDER_INDEX,
       READ_STATE_FUNCTION,
-      APPLY_FUNCTION,
+      LOCK_AND_READ_FUNCTION,
     ],
   },
 ]

@@ -18,15 +18,10 @@ import type {
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
-import type { AllocationStatements, NewRow } from './postgres-batch-executor.js'
-import { runAllocationBatch } from './postgres-batch-executor.js'
-import type {
-  AllocationOp,
-  AllocationOutput,
-  StateLookup,
-  StateRow,
-} from './postgres-batch-plan.js'
 import { isRevision } from '../../services/prserv/revision.js'
+import { createAllocationStatements } from './postgres-allocation-statements.js'
+import { runAllocationBatch } from './postgres-batch-executor.js'
+import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
 import { AllocationBatcher } from './postgres-batcher.js'
 import { toStorageError } from './postgres-errors.js'
 import { exportPrRows } from './postgres-export.js'
@@ -46,8 +41,6 @@ export const DEFAULT_MAX_BATCH_PACKAGES = 64
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
 /** Default most queued allocations before new ones fail ("database overloaded"). */
 export const DEFAULT_MAX_QUEUED_OPS = 20_000
-/** Guarded writes per package per batch before "database busy" (contention across replicas). */
-const MAX_WRITE_ATTEMPTS = 50
 
 /** Options of `openPostgresPrStore`. Durations in milliseconds. */
 export interface PostgresPrStoreOptions {
@@ -143,19 +136,17 @@ export class PostgresPrStore implements PrStore {
   readonly isReadOnly: boolean
   readonly #pool: PostgresPool
   readonly #batcher: AllocationBatcher
-  readonly #lockTimeoutMs: number
   #closing: Promise<void> | null = null
 
   /** Use `openPostgresPrStore`, which prepares the schema first. */
   constructor(pool: PostgresPool, settings: StoreSettings) {
     this.#pool = pool
     this.isReadOnly = settings.isReadOnly
-    this.#lockTimeoutMs = settings.lockTimeoutMs
-    const statements: AllocationStatements = {
-      readState: (lookups) => this.#readState(lookups),
-      apply: (lookups, expected, rows) => this.#apply(lookups, expected, rows),
-    }
-    const runOptions = { isReadOnly: settings.isReadOnly, maxWriteAttempts: MAX_WRITE_ATTEMPTS }
+    const statements = createAllocationStatements(pool, {
+      lockTimeoutMs: settings.lockTimeoutMs,
+      idleInTransactionTimeoutMs: settings.operationTimeoutMs,
+    })
+    const runOptions = { isReadOnly: settings.isReadOnly }
     this.#batcher = new AllocationBatcher({
       ...settings,
       runBatch: (entries) => runAllocationBatch(entries, statements, runOptions),
@@ -167,16 +158,20 @@ export class PostgresPrStore implements PrStore {
   }
 
   async testPr(key: PrKey, history: boolean): Promise<string | null> {
+    const { version, pkgarch, checksum } = key
+    // Two texts rather than a dynamic aggregate name: both stay plain parameterised SQL.
     const rows = await this.#pool.run('test-pr', (sql) =>
       history
         ? sql<ValueRow[]>`SELECT value FROM prmain
-            WHERE version = ${key.version} AND pkgarch = ${key.pkgarch}
-              AND checksum = ${key.checksum} AND sort_key IS NOT NULL
-            ORDER BY sort_key, id LIMIT 1`
+            WHERE version = ${version} AND pkgarch = ${pkgarch} AND checksum = ${checksum}
+              AND sort_key = (SELECT min(sort_key) FROM prmain WHERE version = ${version}
+                AND pkgarch = ${pkgarch} AND checksum = ${checksum})
+            ORDER BY id LIMIT 1`
         : sql<ValueRow[]>`SELECT value FROM prmain
-            WHERE version = ${key.version} AND pkgarch = ${key.pkgarch}
-              AND checksum = ${key.checksum} AND sort_key IS NOT NULL
-            ORDER BY sort_key DESC, id LIMIT 1`,
+            WHERE version = ${version} AND pkgarch = ${pkgarch} AND checksum = ${checksum}
+              AND sort_key = (SELECT max(sort_key) FROM prmain WHERE version = ${version}
+                AND pkgarch = ${pkgarch} AND checksum = ${checksum})
+            ORDER BY id LIMIT 1`,
     )
     return rows[0]?.value ?? null
   }
@@ -192,11 +187,13 @@ export class PostgresPrStore implements PrStore {
   }
 
   async maxPackagePr(pkg: PackageKey): Promise<string | null> {
+    const { version, pkgarch } = pkg
     const rows = await this.#pool.run(
       'max-package-pr',
       (sql) => sql<ValueRow[]>`SELECT value FROM prmain
-        WHERE version = ${pkg.version} AND pkgarch = ${pkg.pkgarch} AND sort_key IS NOT NULL
-        ORDER BY sort_key DESC, id LIMIT 1`,
+        WHERE version = ${version} AND pkgarch = ${pkgarch} AND sort_key = (
+          SELECT max(sort_key) FROM prmain WHERE version = ${version} AND pkgarch = ${pkgarch})
+        ORDER BY id LIMIT 1`,
     )
     return rows[0]?.value ?? null
   }
@@ -250,32 +247,6 @@ export class PostgresPrStore implements PrStore {
 
   #allocate(op: AllocationOp, origin: WriteOrigin): Promise<AllocationOutput> {
     return this.#batcher.submit(op, origin.peer)
-  }
-
-  #readState(lookups: readonly StateLookup[]): Promise<readonly StateRow[]> {
-    const payload = JSON.stringify(lookups)
-    // The driver returns rows typed by the caller: the function's declared result type.
-    return this.#pool.run(
-      'allocation read',
-      (sql) =>
-        sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_read_state(${payload}::text::jsonb)`,
-    )
-  }
-
-  #apply(
-    lookups: readonly StateLookup[],
-    expected: readonly StateRow[],
-    rows: readonly NewRow[],
-  ): Promise<readonly StateRow[]> {
-    const lookupJson = JSON.stringify(lookups)
-    const expectedJson = JSON.stringify(expected)
-    const rowJson = JSON.stringify(rows)
-    return this.#pool.run(
-      'allocation write',
-      (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply(
-        ${lookupJson}::text::jsonb, ${expectedJson}::text::jsonb, ${rowJson}::text::jsonb,
-        ${this.#lockTimeoutMs}::integer)`,
-    )
   }
 }
 
