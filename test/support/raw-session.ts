@@ -43,10 +43,13 @@ export async function readUntilClose(
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** Sends `input` and returns everything the server sent before closing. */
+/**
+ * Sends `input`, half-closes (the client has nothing more to say, as when it vanishes), and
+ * returns everything the server sent before closing.
+ */
 export async function rawSession(address: string, input: string | Buffer): Promise<string> {
   const socket = await openRaw(address)
   const reply = readUntilClose(socket)
-  socket.write(input)
+  socket.end(input)
   return reply
 }

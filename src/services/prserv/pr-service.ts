@@ -70,9 +70,16 @@ export class PrService {
     return true
   }
 
-  /** `export`: rows matching the filter (all, or each package's maximum). */
+  /**
+   * `export`: rows matching the filter (all, or each package's maximum). Like BitBake's server
+   * (whose SQLite query then walks the primary key), a filtered export is in key order; an
+   * unfiltered one in insertion order.
+   */
   async exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {
-    return this.#store.exportRows(filter)
+    const rows = await this.#store.exportRows(filter)
+    const isFiltered =
+      filter.version !== null || filter.pkgarch !== null || filter.checksum !== null
+    return isFiltered ? [...rows].sort(compareByPrimaryKey) : rows
   }
 
   /** Upstream chaining (prserv.md §5.1), with BitBake's defects fixed (docs/compat.md). */
@@ -127,4 +134,21 @@ export class PrService {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`)
+}
+
+function compareText(a: string | null, b: string | null): number {
+  if (a === b) return 0
+  if (a === null) return -1
+  if (b === null) return 1
+  return Buffer.compare(Buffer.from(a), Buffer.from(b))
+}
+
+/** BitBake's PRMAIN primary-key order: version, pkgarch, checksum, value, as bytes. */
+function compareByPrimaryKey(a: AuditedPrRow, b: AuditedPrRow): number {
+  return (
+    compareText(a.version, b.version) ||
+    compareText(a.pkgarch, b.pkgarch) ||
+    compareText(a.checksum, b.checksum) ||
+    compareText(a.value, b.value)
+  )
 }
