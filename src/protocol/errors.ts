@@ -4,7 +4,7 @@
  * the wire.
  */
 
-/** Every error code the server can produce. */
+/** Every error code used in the code base (the server's, and the client's last two). */
 export const ERROR_CODES = [
   'protocol_error',
   'invalid_request',
@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'upstream_error',
   'config_error',
   'internal_error',
+  'connection_error',
+  'remote_error',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 
@@ -80,5 +82,27 @@ export class ConfigError extends RpcError {
   override name = 'ConfigError'
   constructor(message: string, options?: ErrorOptions) {
     super('config_error', message, options)
+  }
+}
+
+/**
+ * A client could not complete a request: the connection was refused, reset or closed early, or
+ * a reply timed out. The message names the server address. Clients retry these.
+ */
+export class ConnectionError extends RpcError {
+  override name = 'ConnectionError'
+  constructor(message: string, options?: ErrorOptions) {
+    super('connection_error', message, options)
+  }
+}
+
+/**
+ * The server answered a request with `{"invoke-error": {"message": …}}`; `message` is the
+ * server's text. Clients never retry it.
+ */
+export class RemoteError extends RpcError {
+  override name = 'RemoteError'
+  constructor(message: string, options?: ErrorOptions) {
+    super('remote_error', message, options)
   }
 }
