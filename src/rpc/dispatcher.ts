@@ -106,8 +106,9 @@ const UPSTREAM_ERROR: WireError = {
 }
 
 /**
- * Maps any error to the wire. Client faults keep their (ours, client-facing) message; server
- * faults get a fixed text, their details stay in the log; unknown errors are internal errors.
+ * Maps any error to the wire. Client faults and upstream failures keep their (our own,
+ * client-facing) message; storage and internal faults get a fixed text, their details stay in
+ * the log; unknown errors are internal errors.
  */
 export function toWireError(err: unknown): WireError {
   if (!(err instanceof RpcError)) return INTERNAL_ERROR
@@ -117,10 +118,13 @@ export function toWireError(err: unknown): WireError {
     case 'invalid_params':
     case 'read_only':
       return { code: err.code, message: err.message }
+    // Our own text naming the upstream TCP address: it tells the client whom to blame.
+    case 'upstream_error':
+      return { code: err.code, message: err.message }
+    // Storage messages may name database files or driver details: never sent.
     case 'storage_error':
       return STORAGE_ERROR
-    // A handler that calls another server and lets its client error through.
-    case 'upstream_error':
+    // A handler that calls another server and lets a raw client error through.
     case 'connection_error':
     case 'remote_error':
       return UPSTREAM_ERROR

@@ -24,6 +24,12 @@ export interface DialOptions {
   readonly maxMessageBytes: number
 }
 
+/**
+ * A client closes when it expects nothing more (done, timed out or failed), so it does not wait
+ * for the server's side of the close: a stuck server must not delay the next attempt.
+ */
+const CLIENT_CLOSE_LINGER_MS = 0
+
 function describeFailure(err: unknown): string {
   if (err instanceof Error)
     return 'code' in err && typeof err.code === 'string' ? err.code : err.message
@@ -64,6 +70,7 @@ function connectSocket(
       resolve(
         new StreamChannel(socket, {
           peer: addressText,
+          closeLingerMs: CLIENT_CLOSE_LINGER_MS,
           ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
         }),
       )
@@ -87,7 +94,9 @@ function connectWebSocket(url: string, options: DialOptions): Promise<MessageCha
     socket.on('error', socketOnError)
     socket.once('open', () => {
       socket.off('error', socketOnError)
-      resolve(new WebSocketChannel(socket, { peer: addressText }))
+      resolve(
+        new WebSocketChannel(socket, { peer: addressText, closeLingerMs: CLIENT_CLOSE_LINGER_MS }),
+      )
     })
   })
 }
