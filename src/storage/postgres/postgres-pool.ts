@@ -34,8 +34,8 @@ export interface PostgresPoolOptions {
 const MAX_RECONNECT_DELAY_S = 0.5
 /** Connections idle this long are closed, in seconds (driver unit). */
 const IDLE_TIMEOUT_S = 60
-/** How long `close()` lets in-flight statements finish, in seconds (driver unit). */
-const CLOSE_GRACE_S = 5
+/** How long a closing or replaced pool lets running statements finish, in seconds (driver unit). */
+const CLOSE_GRACE_S = 1
 
 /**
  * A pool whose calls never hang. Safe for any number of concurrent calls. Each call runs
@@ -62,11 +62,13 @@ export class PostgresPool {
   /**
    * Runs `call` against the current driver instance, failing with a StorageError after
    * `callTimeoutMs`; a timed-out call's instance is replaced, which aborts its connections.
-   * `action` names the operation in errors and logs.
+   * While the database is believed unavailable, a probe (SELECT 1) runs first, so calls fail
+   * fast; the first successful probe replaces the instance, shedding whatever state the
+   * driver kept from the outage. `action` names the operation in errors and logs.
    */
   async run<T>(action: string, call: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.#isClosed) throw new StorageError(`store closed during ${action}`)
-    const sql = this.#sql
+    let sql = this.#sql
     let timer: NodeJS.Timeout | undefined
     const progress = { hasTimedOut: false }
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -76,8 +78,11 @@ export class PostgresPool {
       }, this.#options.callTimeoutMs)
     })
     try {
+      if (!this.#isHealthy) {
+        await Promise.race([sql`SELECT 1`, deadline])
+        sql = this.#recover(sql)
+      }
       const result = await Promise.race([call(sql), deadline])
-      this.#markHealthy()
       return result
     } catch (error: unknown) {
       // A call without an answer may be stuck on a broken connection: start afresh.
@@ -105,8 +110,10 @@ export class PostgresPool {
       connect_timeout: this.#options.connectTimeoutMs / 1000,
       idle_timeout: IDLE_TIMEOUT_S,
       prepare: this.#options.prepareStatements,
-      // Parameters are plain text (JSON documents included), so no type catalogue is needed.
-      fetch_types: false,
+      // Parameters are plain text (JSON documents included), so the type catalogue is not
+      // needed; but with fetch_types off, reserve() on a connection that has to connect first
+      // never resolves (postgres 3.4.9), so it stays on (one extra query per connection).
+      fetch_types: true,
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, MAX_RECONNECT_DELAY_S),
       connection: { application_name: this.#options.applicationName },
       onnotice: (notice) => {
@@ -118,7 +125,7 @@ export class PostgresPool {
   /** Swaps in a fresh driver instance unless `stale` was already replaced. */
   #replace(stale: Sql): void {
     if (this.#sql !== stale || this.#isClosed) return
-    this.#options.logger.warn('postgres call timed out: reconnecting all connections')
+    this.#options.logger.warn('database call timed out: reconnecting all connections')
     this.#sql = this.#connect()
     this.#retire(stale, 0)
   }
@@ -142,9 +149,20 @@ export class PostgresPool {
     this.#options.logger.error({ err: error }, 'database unavailable')
   }
 
-  #markHealthy(): void {
-    if (this.#isHealthy) return
-    this.#isHealthy = true
-    this.#options.logger.warn('database available again')
+  /**
+   * The database answered again: continue on a fresh driver instance. Reservations that
+   * failed during the outage can leave the old one with connections nobody will release
+   * (postgres 3.4.9 keeps a rejected reserve() request queued).
+   */
+  #recover(probed: Sql): Sql {
+    if (!this.#isHealthy) {
+      this.#isHealthy = true
+      this.#options.logger.warn('database available again')
+      if (this.#sql === probed) {
+        this.#sql = this.#connect()
+        this.#retire(probed, CLOSE_GRACE_S)
+      }
+    }
+    return this.#sql
   }
 }

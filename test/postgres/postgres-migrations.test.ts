@@ -1,0 +1,136 @@
+/**
+ * The PostgreSQL schema: migrations applied once however many replicas start together,
+ * version checks, the SQL sort key equal to revisionSortKey, and reads that stay index reads
+ * without table statistics.
+ */
+import { strict as assert } from 'node:assert'
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import postgres from 'postgres'
+import type { Sql } from 'postgres'
+import { StorageError } from '../../src/protocol/errors.js'
+import { revisionSortKey } from '../../src/services/prserv/revision.js'
+import {
+  CURRENT_POSTGRES_SCHEMA_VERSION,
+  POSTGRES_MIGRATIONS,
+} from '../../src/storage/postgres/postgres-migrations.js'
+import { openPostgresPrStore } from '../../src/storage/postgres/postgres-pr-store.js'
+import { createTestDatabase } from '../support/postgres.js'
+
+async function freshDatabase(t: TestContext): Promise<{ url: string; sql: Sql }> {
+  const db = await createTestDatabase()
+  const sql = postgres(db.url, { max: 2, onnotice: () => undefined })
+  t.after(async () => {
+    await sql.end()
+    await db.drop()
+  })
+  return { url: db.url, sql }
+}
+
+void test('postgres schema: 8 replicas starting at once apply each migration once', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  const stores = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      openPostgresPrStore({ url, readOnly: false, maxConnections: 2 }),
+    ),
+  )
+  t.after(() => Promise.all(stores.map((store) => store.close())))
+  const applied = await sql<{ version: number }[]>`
+    SELECT version FROM schema_migrations WHERE component = 'pr' ORDER BY version`
+  assert.deepEqual(
+    applied.map((row) => row.version),
+    POSTGRES_MIGRATIONS.map((migration) => migration.version),
+  )
+  const values = await Promise.all(
+    stores.map((store, index) =>
+      store.getPr({ version: 'v', pkgarch: 'a', checksum: `c${index}` }, false, { peer: 'p' }),
+    ),
+  )
+  assert.deepEqual([...values].sort(), ['0', '1', '2', '3', '4', '5', '6', '7'])
+  const again = await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })
+  await again.close()
+  const [count] = await sql<
+    { count: number }[]
+  >`SELECT count(*)::int AS count FROM schema_migrations`
+  assert.equal(count?.count, POSTGRES_MIGRATIONS.length)
+})
+
+void test('postgres schema: a database newer than the code is refused', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  const future = CURRENT_POSTGRES_SCHEMA_VERSION + 1
+  await sql`INSERT INTO schema_migrations (component, version, name) VALUES ('pr', ${future}, 'x')`
+  for (const readOnly of [false, true]) {
+    await assert.rejects(
+      openPostgresPrStore({ url, readOnly, maxConnections: 1 }),
+      (error: unknown) =>
+        error instanceof StorageError && /newer than this server/.test(error.message),
+    )
+  }
+})
+
+void test('postgres schema: a read-only store never creates the schema', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await assert.rejects(
+    openPostgresPrStore({ url, readOnly: true, maxConnections: 1 }),
+    (error: unknown) => error instanceof StorageError && /read-write server/.test(error.message),
+  )
+  const [table] = await sql<{ exists: boolean }[]>`
+    SELECT to_regclass('prmain') IS NOT NULL AS exists`
+  assert.equal(table?.exists, false)
+})
+
+/** Revisions and non-revisions, including every edge of revisionSortKey. */
+function sortKeyCorpus(): string[] {
+  const fixed = ['0', '1', '01', '000', '9', '10', '1.0', '1.10', '1.9', '0.3.2', '007.08']
+  const invalid = ['', '1.', '.1', '1..2', 'a', '1.a', ' 7', '+7', '1_0', '١', '1\n']
+  const long = [
+    '1' + '0'.repeat(89),
+    '1' + '0'.repeat(90),
+    '0'.repeat(95) + '7',
+    '5.' + '9'.repeat(90),
+  ]
+  const random = Array.from({ length: 200 }, (_, index) => {
+    const fields = 1 + (index % 4)
+    return Array.from({ length: fields }, (_unused, field) =>
+      String((index * 7919 + field * 104729) % 10 ** (1 + ((index + field) % 6))).padStart(
+        (index + field) % 3,
+        '0',
+      ),
+    ).join('.')
+  })
+  return [...fixed, ...invalid, ...long, ...random]
+}
+
+void test('postgres schema: the SQL sort key equals revisionSortKey', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  const corpus = sortKeyCorpus()
+  const rows = await sql<{ value: string; key: string | null }[]>`
+    SELECT v.value, prserv_revision_sort_key(v.value) AS key
+    FROM jsonb_array_elements_text(${JSON.stringify(corpus)}::text::jsonb) AS v(value)`
+  assert.equal(rows.length, corpus.length)
+  for (const row of rows) assert.equal(row.key, revisionSortKey(row.value), row.value)
+})
+
+void test('postgres schema: allocation reads are index reads without table statistics', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  // One big package, never analysed: a bad plan would filter it row by row.
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    SELECT 'big', 'a', 'c' || n, n::text FROM generate_series(0, 20000) AS n`
+  const lookups = JSON.stringify([
+    { k: 'p', i: 0, p: 0, v: 'big', a: 'a' },
+    { k: 'c', i: 0, p: 0, v: 'big', a: 'a', c: 'c7' },
+    { k: 's', i: 0, p: 0, v: 'big', a: 'a', b: '"5', h: '"5\u007f' },
+  ])
+  const plan = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
+    'EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM prserv_read_state($1::text::jsonb)',
+    [lookups],
+  )
+  const text = plan.map((row) => row['QUERY PLAN']).join('\n')
+  assert.doesNotMatch(text, /Seq Scan on prmain|Rows Removed by Filter: [1-9][0-9]{2,}/)
+  // The first Buffers line is the whole execution's (planning is reported separately).
+  const executionPages = Number(/shared hit=(\d+)/.exec(text)?.[1] ?? 'NaN')
+  assert.ok(executionPages < 100, `few pages read:\n${text}`)
+})
