@@ -41,8 +41,7 @@ export function resolveRequest<Session>(
   }
   for (const method of methods) {
     if (Object.hasOwn(message, method.name)) {
-      // An own key of a parsed JSON object (boundary: JSON.parse returns string-keyed records).
-      const body: unknown = (message as Record<string, unknown>)[method.name]
+      const body: unknown = Reflect.get(message, method.name)
       return { kind: 'call', method, body }
     }
   }

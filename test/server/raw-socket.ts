@@ -3,7 +3,7 @@
  * with waits bounded by AbortSignal.timeout. Not a test file itself.
  */
 import { EventEmitter, once } from 'node:events'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import type { Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { parseAddress } from '../../src/protocol/address.js'
@@ -120,3 +120,18 @@ export async function exchange(
 
 /** The TESTSERVICE handshake, as BitBake clients send it. */
 export const HANDSHAKE = 'TESTSERVICE 1.0\nneeds-headers: false\n\n'
+
+/** Whether this machine can listen on the IPv6 loopback (IPv6 tests skip otherwise). */
+export async function hasIpv6Loopback(): Promise<boolean> {
+  const probe = createServer()
+  try {
+    probe.listen(0, '::1')
+    await once(probe, 'listening')
+    return true
+  } catch {
+    // EADDRNOTAVAIL and friends: no IPv6 loopback here.
+    return false
+  } finally {
+    probe.close()
+  }
+}

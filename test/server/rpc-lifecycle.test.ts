@@ -45,6 +45,7 @@ test('rpc lifecycle: close() ends idle connections and lets in-flight requests f
 
   const port = Number(address.split(':')[1])
   const refused = connect({ host: '127.0.0.1', port })
+  // An 'error' event carries one Error (boundary cast of events.once's any[]).
   const [err] = (await once(refused, 'error', { signal: AbortSignal.timeout(WAIT_MS) })) as [Error]
   assert.match(err.message, /ECONNREFUSED/)
 })

@@ -45,3 +45,20 @@ test('rpc limits: connections over maxConnections are closed at once', async (t)
   first.write('{"ping": {}}\n')
   assert.equal((await first.readLines(2)).length, 2)
 })
+
+test('rpc limits: a client that does not read is throttled, then gets every reply in order', async (t) => {
+  const server = await startTestServer(t)
+  const raw = await RawSocket.connect(t, server.addresses[0] ?? '')
+  raw.socket.pause()
+  const payload = 'p'.repeat(20_000)
+  const count = 300
+  let requests = HANDSHAKE
+  for (let i = 0; i < count; i++) requests += `{"echo": ["${payload}", ${i}]}\n`
+  raw.write(requests)
+  raw.socket.resume()
+  const lines = await raw.readLines(count, 20_000)
+  assert.equal(lines.length, count)
+  lines.forEach((line, i) => {
+    assert.ok(line === `["${payload}", ${i}]`, `reply ${i}`)
+  })
+})

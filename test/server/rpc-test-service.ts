@@ -104,6 +104,7 @@ export function captureLogs(): LogCapture {
   const logger = createLogger('debug', { write: (line: string) => void lines.push(line) })
   return {
     logger,
+    // pino writes one JSON object per line (boundary cast).
     records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   }
 }

@@ -6,26 +6,12 @@ import { lstat, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { exchange, HANDSHAKE } from './raw-socket.js'
+import { exchange, HANDSHAKE, hasIpv6Loopback } from './raw-socket.js'
 import { startTestServer } from './rpc-test-service.js'
 import { WebSocketPeer } from './websocket-peer.js'
 
 const PING = '{"ping": {}}\n'
 const ALIVE = '{"alive": true}\n'
-
-async function hasIpv6Loopback(): Promise<boolean> {
-  const probe = createServer()
-  try {
-    probe.listen(0, '::1')
-    await once(probe, 'listening')
-    return true
-  } catch {
-    // No IPv6 loopback on this machine: the IPv6 test is skipped.
-    return false
-  } finally {
-    probe.close()
-  }
-}
 
 /** A private temp directory removed after the test. */
 async function createTempDir(t: TestContext): Promise<string> {
@@ -76,7 +62,11 @@ test('rpc transports: a stale socket file is replaced, a regular file is not', a
   old.listen(join(dir, 'old.sock'))
   await once(old, 'listening')
   await rename(join(dir, 'old.sock'), path)
-  await new Promise<void>((resolve) => old.close(() => { resolve(); }))
+  await new Promise<void>((resolve) =>
+    old.close(() => {
+      resolve()
+    }),
+  )
   assert.ok((await lstat(path)).isSocket())
   const server = await startTestServer(t, { listen: [`unix://${path}`] })
   assert.equal(await exchange(t, server.addresses[0] ?? '', HANDSHAKE + PING), ALIVE)
