@@ -19,9 +19,15 @@ async function openReplicas(
 ): Promise<{ url: string; replicas: PostgresPrStore[] }> {
   const db = await createTestDatabase()
   t.after(() => db.drop())
+  // Half the replicas run as behind a pooler without prepared statements.
   const replicas = await Promise.all(
-    Array.from({ length: count }, () =>
-      openPostgresPrStore({ url: db.url, readOnly: false, maxConnections: 4 }),
+    Array.from({ length: count }, (_, index) =>
+      openPostgresPrStore({
+        url: db.url,
+        readOnly: false,
+        maxConnections: 4,
+        prepareStatements: index % 2 === 0,
+      }),
     ),
   )
   t.after(() => Promise.all(replicas.map((replica) => replica.close())))

@@ -73,7 +73,7 @@ export async function openPostgresPrStore(
   if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) {
     throw new RangeError(`maxConnections must be a positive integer, got ${options.maxConnections}`)
   }
-  const logger = options.logger ?? createLogger('silent')
+  const logger = (options.logger ?? createLogger('silent')).child({ store: 'postgres' })
   const operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS
   const pool = new PostgresPool({
     url: options.url,
