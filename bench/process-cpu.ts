@@ -54,6 +54,7 @@ export function readMachineBusyCpuMs(): number {
 export class WindowCpuMeter {
   #startUsage: NodeJS.CpuUsage | null = null
   #cpuMs = 0
+  #isStopped = false
   readonly #timers: NodeJS.Timeout[]
 
   constructor(startMs: number, endMs: number) {
@@ -72,11 +73,14 @@ export class WindowCpuMeter {
     return this.#cpuMs
   }
 
+  /** Ends the measurement; takes the final sample now if the end timer has not fired yet. */
   close(): void {
     for (const timer of this.#timers) clearTimeout(timer)
+    if (!this.#isStopped) this.#stop()
   }
 
   #stop(): void {
+    this.#isStopped = true
     if (this.#startUsage === null) return
     const usage = process.cpuUsage(this.#startUsage)
     this.#cpuMs = (usage.user + usage.system) / 1000
