@@ -81,8 +81,9 @@ export class StreamChannel implements MessageChannel {
     if (this.#isClosing || this.#isSocketClosed || !socket.writable) {
       return Promise.reject(new ConnectionError(`connection with ${this.peer} is closed`))
     }
-    if (!this.#isCorked) {
-      // Batch every reply written in this tick (pipelined requests) into one write.
+    if (!this.#isCorked && this.#queue.hasQueuedFrames) {
+      // More requests are already waiting (pipelining): batch the replies written in this
+      // tick into one write. A lone reply goes out at once.
       this.#isCorked = true
       socket.cork()
       process.nextTick(this.#uncork)
