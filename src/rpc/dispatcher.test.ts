@@ -24,10 +24,6 @@ test('dispatcher: the first method of the table present as a key wins (§6.2)', 
   assert.equal(target.method.name, 'get-pr')
   assert.equal(target.body, 2)
 })
-  assert.equal(target.kind, 'call')
-  assert.equal(target.kind === 'call' && target.method.name, 'get-pr')
-  assert.equal(target.kind === 'call' && target.body, 2)
-})
 
 test('dispatcher: null ends the session; anything else unknown is an invalid request', () => {
   assert.deepEqual(resolveRequest(METHODS, null), { kind: 'end-session' })
