@@ -32,6 +32,8 @@ export function createAllocationStatements(
     'BEGIN ISOLATION LEVEL READ COMMITTED; ' +
     `SET LOCAL lock_timeout = ${Math.trunc(timeouts.lockTimeoutMs)}; ` +
     `SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(timeouts.idleInTransactionTimeoutMs)}`
+  // Rows come back as `StateRow` because prserv_read_state declares exactly those columns;
+  // the driver trusts the type argument (the boundary between SQL and TypeScript).
   return {
     readState: (lookups) => {
       const payload = JSON.stringify(lookups)

@@ -34,8 +34,9 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000
 export const DEFAULT_OPERATION_TIMEOUT_MS = 5_000
 /** Default wait for a package lock held by another replica's batch. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 3_000
-/** Default most operations and distinct packages (locks) per batch. */
+/** Default most operations per batch. */
 export const DEFAULT_MAX_BATCH_OPS = 512
+/** Default most distinct packages, hence advisory locks, per batch. */
 export const DEFAULT_MAX_BATCH_PACKAGES = 64
 /** Default most batches running at once (further capped by the pool size). */
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
@@ -50,16 +51,28 @@ export interface PostgresPrStoreOptions {
   readonly readOnly: boolean
   /** Pool size cap (`--max-connections`). */
   readonly maxConnections: number
+  /** Parent logger (a child `store: postgres` is used); silent when absent. */
   readonly logger?: Logger
+  /** Connection attempt limit; default DEFAULT_CONNECT_TIMEOUT_MS. */
   readonly connectTimeoutMs?: number
+  /** Answer deadline of every call, queueing included; default DEFAULT_OPERATION_TIMEOUT_MS. */
   readonly operationTimeoutMs?: number
+  /** Wait for a package lock held elsewhere; default DEFAULT_LOCK_TIMEOUT_MS. */
   readonly lockTimeoutMs?: number
+  /** Default DEFAULT_MAX_BATCH_OPS. */
   readonly maxBatchOps?: number
+  /** Default DEFAULT_MAX_BATCH_PACKAGES. */
   readonly maxBatchPackages?: number
+  /** Default DEFAULT_MAX_IN_FLIGHT_BATCHES, never more than `maxConnections`. */
   readonly maxInFlightBatches?: number
+  /** Default DEFAULT_MAX_QUEUED_OPS (`--max-pending-writes` is the natural source). */
   readonly maxQueuedOps?: number
-  /** false behind poolers without prepared-statement support (one more round trip each). */
+  /**
+   * Named prepared statements (default true). false behind poolers without prepared-statement
+   * support: each parameterised statement then costs one more round trip.
+   */
   readonly prepareStatements?: boolean
+  /** `application_name` of the connections; default 'prserv'. */
   readonly applicationName?: string
 }
 
@@ -89,8 +102,9 @@ export async function openPostgresPrStore(
       await requireCurrentSchema(pool.sql)
     } else {
       const outcome = await migratePostgresSchema(pool.sql)
-      if (outcome.fromVersion !== outcome.toVersion)
+      if (outcome.fromVersion !== outcome.toVersion) {
         logger.info(outcome, 'postgres schema migrated')
+      }
     }
   } catch (error: unknown) {
     await pool.close()
@@ -250,6 +264,7 @@ export class PostgresPrStore implements PrStore {
   }
 }
 
+/** Row types of our own statements: the driver returns rows as the caller types them. */
 type ValueRow = { value: string | null }
 
 /** Upstream-supplied revisions are validated before they reach a batch (RangeError). */
