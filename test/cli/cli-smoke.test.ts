@@ -1,0 +1,125 @@
+/**
+ * Smoke tests of the built CLI (dist/, made by `npm run build` before the tests): help, a server
+ * on TCP, a Unix socket and a WebSocket at once, client round trips over each, and a clean
+ * shutdown on SIGTERM.
+ */
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, execFile } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { makeTempDir } from '../support/pr-server.js'
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+const START_TIMEOUT_MS = 20_000
+const run = promisify(execFile)
+
+async function prserv(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return run(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } })
+}
+
+/** Starts `prserv server`, resolving with its listening addresses once all are logged. */
+async function startCli(
+  t: TestContext,
+  args: string[],
+  expectedListeners: number,
+): Promise<{ child: ChildProcess; addresses: string[] }> {
+  const child = spawn(process.execPath, [MAIN, 'server', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  const addresses: string[] = []
+  const lines = createInterface({ input: child.stderr ?? process.stdin })
+  const signal = AbortSignal.timeout(START_TIMEOUT_MS)
+  for await (const line of lines) {
+    signal.throwIfAborted()
+    const record: unknown = JSON.parse(line)
+    if (typeof record === 'object' && record !== null && 'msg' in record && 'address' in record) {
+      if (record.msg === 'listening') addresses.push(String(record.address))
+    }
+    if (addresses.length === expectedListeners) break
+  }
+  return { child, addresses }
+}
+
+test('cli smoke: server --help lists the flags', async () => {
+  const { stdout } = await prserv(['server', '--help'])
+  for (const flag of [
+    '--database',
+    '--bind',
+    '--read-only',
+    '--nohist',
+    '--history',
+    '--upstream',
+    '--max-connections',
+    '--sync-mode',
+    '--config',
+    '--log-level',
+  ]) {
+    assert.match(stdout, new RegExp(flag), flag)
+  }
+})
+
+test('cli smoke: a server on TCP, unix and ws answers the client on each', async (t) => {
+  const dir = await makeTempDir(t)
+  const socketDir = join(dir, 'x'.repeat(120))
+  mkdirSync(socketDir)
+  const socketPath = join(socketDir, 'pr.sock')
+  const { child, addresses } = await startCli(
+    t,
+    [
+      '--database',
+      join(dir, 'pr.sqlite3'),
+      '--bind',
+      '127.0.0.1:0',
+      '--bind',
+      `unix://${socketPath}`,
+      '--bind',
+      'ws://127.0.0.1:0',
+    ],
+    3,
+  )
+  const [tcp, unix, ws] = addresses
+  assert.ok(tcp !== undefined && unix !== undefined && ws !== undefined)
+  assert.match(unix, /^unix:\/\//)
+  assert.match(ws, /^ws:\/\//)
+  const first = await prserv(['client', '--server', tcp, 'get-pr', 'v', 'a', 'c0'])
+  assert.equal(first.stdout, '0\n')
+  assert.equal((await prserv(['client', '--server', unix, 'get-pr', 'v', 'a', 'c1'])).stdout, '1\n')
+  assert.equal((await prserv(['client', '--server', ws, 'max-package-pr', 'v', 'a'])).stdout, '1\n')
+  const json = await prserv(['client', '--json', 'test-pr', 'v', 'a', 'c0'], {
+    PRSERV_SERVER_ADDR: tcp,
+  })
+  assert.equal(json.stdout, '"0"\n')
+  const exported = await prserv(['client', '--server', tcp, 'export', '--history'])
+  assert.equal(exported.stdout, 'v\ta\tc0\t0\nv\ta\tc1\t1\n')
+  await assert.rejects(
+    prserv(['client', '--server', tcp, 'import-one', 'v', 'a', 'c', 'abc']),
+    (err: unknown) => {
+      assert.ok(err instanceof Error && 'code' in err)
+      assert.equal(err.code, 1)
+      return true
+    },
+  )
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  assert.equal(code, 0)
+  assert.equal(existsSync(socketPath), false)
+})
+
+test('cli smoke: a bad flag value exits 2 naming the flag', async () => {
+  await assert.rejects(prserv(['server', '--max-connections', 'lots']), (err: unknown) => {
+    assert.ok(err instanceof Error && 'code' in err && 'stderr' in err)
+    assert.equal(err.code, 2)
+    assert.match(String(err.stderr), /--max-connections/)
+    return true
+  })
+})
