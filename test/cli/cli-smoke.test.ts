@@ -37,7 +37,7 @@ async function startCli(
     if (child.exitCode === null) child.kill('SIGKILL')
   })
   const addresses: string[] = []
-  const lines = createInterface({ input: child.stderr ?? process.stdin })
+  const lines = createInterface({ input: child.stderr })
   const signal = AbortSignal.timeout(START_TIMEOUT_MS)
   for await (const line of lines) {
     signal.throwIfAborted()
@@ -110,8 +110,8 @@ test('cli smoke: a server on TCP, unix and ws answers the client on each', async
     },
   )
   child.kill('SIGTERM')
-  const [code] = await once(child, 'exit')
-  assert.equal(code, 0)
+  const exitArgs: unknown[] = await once(child, 'exit')
+  assert.equal(exitArgs[0], 0)
   assert.equal(existsSync(socketPath), false)
 })
 
