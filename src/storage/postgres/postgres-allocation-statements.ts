@@ -62,14 +62,16 @@ async function writeInTransaction(
   ])
   const [beginOutcome, readOutcome] = opened
   if (beginOutcome.status === 'rejected' || readOutcome.status !== 'fulfilled') {
-    await abandon(reserved, failuresOf(opened))
+    const failures = failuresOf(opened)
+    await abandon(reserved, failures, failures.every(isServerError))
     return
   }
   let rows: readonly NewRow[]
   try {
     rows = decide(readOutcome.value)
   } catch (error: unknown) {
-    await abandon(reserved, [error])
+    // Nothing was sent since the last answer: the session is alive and must be rolled back.
+    await abandon(reserved, [error], true)
     return
   }
   const written = await Promise.allSettled([
@@ -94,11 +96,15 @@ function insertRows(reserved: ReservedSql, rows: readonly NewRow[]): Promise<unk
 
 /**
  * Ends a transaction that failed before its commit and rethrows the first failure. The
- * connection is rolled back and released only if every failure came from a live server
- * session; otherwise it is left alone (see the file comment).
+ * connection is rolled back and released only if its session is known to be alive;
+ * otherwise it is left alone (see the file comment).
  */
-async function abandon(reserved: ReservedSql, failures: readonly unknown[]): Promise<never> {
-  if (failures.every(isServerError)) {
+async function abandon(
+  reserved: ReservedSql,
+  failures: readonly unknown[],
+  isSessionLive: boolean,
+): Promise<never> {
+  if (isSessionLive) {
     const rollback = await Promise.allSettled([reserved.unsafe('ROLLBACK')])
     if (rollback.every((outcome) => outcome.status === 'fulfilled')) reserved.release()
   }

@@ -38,9 +38,9 @@ const IDLE_TIMEOUT_S = 60
 const CLOSE_GRACE_S = 1
 
 /**
- * A pool whose calls never hang. Safe for any number of concurrent calls. Each call runs
- * statements in autocommit mode (this code base never opens a multi-statement transaction on
- * it; see docs/integration.md for why).
+ * A pool whose calls never hang. Safe for any number of concurrent calls. A call may reserve a
+ * connection for a transaction, following the discipline of postgres-allocation-statements.ts
+ * (docs/integration.md §6 lists the driver defects it avoids).
  */
 export class PostgresPool {
   readonly #options: PostgresPoolOptions
