@@ -55,6 +55,7 @@ export async function openPrStore(
         url: storage.url,
         readOnly: options.isReadOnly,
         maxConnections: Math.min(DEFAULT_POSTGRES_POOL_SIZE, options.config.limits.maxConnections),
+        maxQueuedOps: options.config.limits.maxPendingWrites,
         logger: options.log,
       })
     default:
