@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test'
 import type { PrStore } from '../../src/services/prserv/pr-store.js'
 import { registerConcurrencyTests } from './pr-store-concurrency.contract.js'
 import { registerExportTests } from './pr-store-export.contract.js'
+import { registerImportRowsTests } from './pr-store-import-rows.contract.js'
 import { registerLocalAllocationTests } from './pr-store-local.contract.js'
 import { registerUpstreamTests } from './pr-store-upstream.contract.js'
 
@@ -86,6 +87,7 @@ export function runPrStoreContract(backendName: string, createStore: ContractSto
     registerLocalAllocationTests(open)
     registerUpstreamTests(open)
     registerExportTests(open)
+    registerImportRowsTests(open)
     registerConcurrencyTests(open)
   })
 }

@@ -36,6 +36,12 @@ export interface AuditedPrRow extends PrRow {
   readonly peer: string | null
 }
 
+/** Outcome of `importRows`: rows stored, and rows left out because the identical row existed. */
+export interface ImportRowsResult {
+  readonly written: number
+  readonly skipped: number
+}
+
 /** Export filters: a non-empty string restricts by equality; null means no restriction. */
 export interface ExportFilter {
   readonly version: string | null
@@ -98,6 +104,16 @@ export interface PrStore {
    * a read-only store. Committed before the promise resolves.
    */
   importOne(key: PrKey, value: string, origin: WriteOrigin): Promise<void>
+
+  /**
+   * Bulk import (migration, `prserv import`): stores each row verbatim (value, `createdAt` and
+   * `peer` as given, null included) in the order given, unless the identical (version,
+   * pkgarch, checksum, value) row already exists or came earlier in `rows` (then it counts as
+   * skipped; a null value equals a null value here). Values are not validated. Atomic: all
+   * rows are committed before the promise resolves, or none. Throws ReadOnlyError on a
+   * read-only store. Meant for batches of up to a few thousand rows; split larger imports.
+   */
+  importRows(rows: readonly AuditedPrRow[]): Promise<ImportRowsResult>
 
   /** Rows matching the filter, in insertion order, with their audit trail. */
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]>

@@ -10,6 +10,7 @@ import { ReadOnlyError, StorageError } from '../../protocol/errors.js'
 import type {
   AuditedPrRow,
   ExportFilter,
+  ImportRowsResult,
   PackageKey,
   PrKey,
   PrStore,
@@ -25,6 +26,7 @@ import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
 import { AllocationBatcher } from './postgres-batcher.js'
 import { toStorageError } from './postgres-errors.js'
 import { exportPrRows } from './postgres-export.js'
+import { importPrRows } from './postgres-import.js'
 import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
 import { PostgresPool } from './postgres-pool.js'
 
@@ -215,6 +217,12 @@ export class PostgresPrStore implements PrStore {
   async importOne(key: PrKey, value: string, origin: WriteOrigin): Promise<void> {
     if (this.isReadOnly) throw new ReadOnlyError('import-one on a read-only store')
     await this.#allocate({ kind: 'import', key, value }, origin)
+  }
+
+  /** One statement, outside the allocation batches (postgres-import.ts says why). */
+  async importRows(rows: readonly AuditedPrRow[]): Promise<ImportRowsResult> {
+    if (this.isReadOnly) throw new ReadOnlyError('import on a read-only store')
+    return this.#pool.run('import', (sql) => importPrRows(sql, rows))
   }
 
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {

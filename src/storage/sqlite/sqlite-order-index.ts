@@ -3,7 +3,12 @@
  * check, rebuild, catch-up of rows other software (BitBake) appended, and our own inserts.
  */
 import type Database from 'better-sqlite3'
-import type { PrKey, WriteOrigin } from '../../services/prserv/pr-store.js'
+import type {
+  AuditedPrRow,
+  ImportRowsResult,
+  PrKey,
+  WriteOrigin,
+} from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
 import { ORDER_INDEX_DDL, ORDER_TABLE_DDL } from './sqlite-schema.js'
 
@@ -81,9 +86,19 @@ export function rebuildOrderIndex(db: Database.Database): void {
 /** Writes rows to PRMAIN and `prserv_order` together. Use inside a write transaction. */
 export class SqliteRowWriter {
   readonly #catchUp: Database.Statement<[]>
-  readonly #insertMain: Database.Statement<[string, string, string, string]>
+  readonly #insertMain: Database.Statement<[string, string, string, string | null]>
+  readonly #hasRow: Database.Statement<[string, string, string, string | null], { found: number }>
   readonly #insertOrder: Database.Statement<
-    [number | bigint, string, string, string, string, string | null, string, string]
+    [
+      number | bigint,
+      string,
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+    ]
   >
 
   constructor(db: Database.Database) {
@@ -96,6 +111,11 @@ export class SqliteRowWriter {
     )
     this.#insertMain = db.prepare(
       'INSERT OR IGNORE INTO PRMAIN (version, pkgarch, checksum, value) VALUES (?, ?, ?, ?)',
+    )
+    // `IS` also matches a NULL value, which PRMAIN's primary key does not de-duplicate.
+    this.#hasRow = db.prepare(
+      'SELECT 1 AS found FROM PRMAIN ' +
+        'WHERE version = ? AND pkgarch = ? AND checksum = ? AND value IS ? LIMIT 1',
     )
     // OR REPLACE: a stale entry can only remain if someone deleted PRMAIN's last row.
     this.#insertOrder = db.prepare(
@@ -130,5 +150,32 @@ export class SqliteRowWriter {
       origin.peer,
     )
     return true
+  }
+
+  /**
+   * Bulk import: inserts each row verbatim with its own audit fields, unless the identical
+   * row (NULL values included) exists or came earlier in `rows`. Use inside a write
+   * transaction, after `catchUp`.
+   */
+  importRows(rows: readonly AuditedPrRow[]): ImportRowsResult {
+    let written = 0
+    for (const row of rows) {
+      const { version, pkgarch, checksum, value } = row
+      if (this.#hasRow.get(version, pkgarch, checksum, value) !== undefined) continue
+      const result = this.#insertMain.run(version, pkgarch, checksum, value)
+      if (result.changes === 0) continue
+      this.#insertOrder.run(
+        result.lastInsertRowid,
+        version,
+        pkgarch,
+        checksum,
+        value,
+        value === null ? null : revisionSortKey(value),
+        row.createdAt,
+        row.peer,
+      )
+      written += 1
+    }
+    return { written, skipped: rows.length - written }
   }
 }

@@ -10,6 +10,7 @@ import { ReadOnlyError, StorageError } from '../../protocol/errors.js'
 import type {
   AuditedPrRow,
   ExportFilter,
+  ImportRowsResult,
   PackageKey,
   PrKey,
   PrStore,
@@ -23,7 +24,7 @@ import { SqlitePrExporter } from './sqlite-export.js'
 import { openReadDatabase } from './sqlite-open.js'
 import { SqlitePrQueries } from './sqlite-queries.js'
 import { planWriteOp } from './sqlite-write-ops.js'
-import type { WriteOp, WriteOpOutput } from './sqlite-write-ops.js'
+import type { KeyedWriteOp, WriteOpOutput } from './sqlite-write-ops.js'
 import { startSqliteWriter } from './sqlite-writer-client.js'
 import type { WriterStartup } from './sqlite-writer-protocol.js'
 import type { SqliteWriterClient } from './sqlite-writer-client.js'
@@ -95,7 +96,7 @@ function logStartup(log: Logger, path: string, startup: WriterStartup): void {
 }
 
 /** A copy of `op` holding only its own fields, so that it can be posted to the writer. */
-function toPlainWriteOp(op: WriteOp): WriteOp {
+function toPlainWriteOp(op: KeyedWriteOp): KeyedWriteOp {
   const key = { version: op.key.version, pkgarch: op.key.pkgarch, checksum: op.key.checksum }
   const origin = { peer: op.origin.peer }
   switch (op.kind) {
@@ -128,10 +129,24 @@ function expectRevision(output: WriteOpOutput): string {
 }
 
 function expectReconcileResult(output: WriteOpOutput): ReconcileResult {
-  if (output === null || typeof output === 'string') {
+  if (output === null || typeof output === 'string' || !('kind' in output)) {
     throw new StorageError('sqlite store: expected a reconcile result')
   }
   return output
+}
+
+function expectImportRowsResult(output: WriteOpOutput): ImportRowsResult {
+  if (output === null || typeof output === 'string' || !('written' in output)) {
+    throw new StorageError('sqlite store: expected import counts')
+  }
+  return output
+}
+
+/** Copies of the rows holding only their own fields, so that they can be posted. */
+function toPlainRows(rows: readonly AuditedPrRow[]): AuditedPrRow[] {
+  return rows.map(({ version, pkgarch, checksum, value, createdAt, peer }) => {
+    return { version, pkgarch, checksum, value, createdAt, peer }
+  })
 }
 
 /**
@@ -185,6 +200,15 @@ export class SqlitePrStore implements PrStore {
     await this.#execute({ kind: 'import', key, value, origin })
   }
 
+  /** One writer transaction for all rows, queued with (and ordered among) other writes. */
+  async importRows(rows: readonly AuditedPrRow[]): Promise<ImportRowsResult> {
+    if (this.#writer === null) throw new ReadOnlyError('import on a read-only PR store')
+    if (this.#closed !== null) throw new StorageError('sqlite store is closed')
+    if (rows.length === 0) return { written: 0, skipped: 0 }
+    const op = { kind: 'import-rows', rows: toPlainRows(rows) } as const
+    return expectImportRowsResult(await this.#writer.submit(op))
+  }
+
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {
     return this.#read(() => this.#exporter.exportRows(filter))
   }
@@ -236,7 +260,7 @@ export class SqlitePrStore implements PrStore {
    * Decides on a read snapshot; only when a row must be stored does the writer re-decide.
    * Synchronous up to `submit`, so a call made before `close` is queued before it drains.
    */
-  #execute(callerOp: WriteOp): Promise<WriteOpOutput> {
+  #execute(callerOp: KeyedWriteOp): Promise<WriteOpOutput> {
     try {
       const op = toPlainWriteOp(callerOp)
       const plan = this.#readNow(() => planWriteOp(this.#queries, op))

@@ -10,6 +10,8 @@ import {
   decideSubValue,
 } from '../../services/prserv/allocation.js'
 import type {
+  AuditedPrRow,
+  ImportRowsResult,
   PackageKey,
   PrKey,
   ReconcileResult,
@@ -29,8 +31,8 @@ export interface PrReader {
   hasRow(key: PrKey, value: string): boolean
 }
 
-/** One operation that may store a row; run in order inside one writer transaction. */
-export type WriteOp =
+/** An operation about one key, decided by `planWriteOp`. */
+export type KeyedWriteOp =
   | {
       readonly kind: 'get-pr'
       readonly key: PrKey
@@ -64,8 +66,20 @@ export type WriteOp =
       readonly origin: WriteOrigin
     }
 
-/** What an operation answers: a revision, a reconcile outcome, or nothing (import). */
-export type WriteOpOutput = string | ReconcileResult | null
+/** Bulk import of rows verbatim (`PrStore.importRows`); the writer applies it row by row. */
+export interface ImportRowsOp {
+  readonly kind: 'import-rows'
+  readonly rows: readonly AuditedPrRow[]
+}
+
+/** One operation that may store rows; run in order inside one writer transaction. */
+export type WriteOp = KeyedWriteOp | ImportRowsOp
+
+/**
+ * What an operation answers: a revision, a reconcile outcome, nothing (import), or the
+ * counts of a bulk import.
+ */
+export type WriteOpOutput = string | ReconcileResult | ImportRowsResult | null
 
 /** An operation's answer and the value to store for its key (null: store nothing). */
 export interface WritePlan {
@@ -74,7 +88,7 @@ export interface WritePlan {
 }
 
 /** Decides `op` from `reader`'s view. Pure apart from the reads. */
-export function planWriteOp(reader: PrReader, op: WriteOp): WritePlan {
+export function planWriteOp(reader: PrReader, op: KeyedWriteOp): WritePlan {
   switch (op.kind) {
     case 'get-pr': {
       const decision = decideLocalValue(
@@ -127,14 +141,16 @@ function planUnlessKnown(
 /**
  * Identifies operations that must get one answer when pending at the same time (same kind,
  * key and arguments; the origin does not matter). Joining them is a valid linearisation:
- * none of them has been answered yet.
+ * none of them has been answered yet. Null for a bulk import, which is never joined: its
+ * counts belong to the one call that made it.
  */
-export function writeOpIdentity(op: WriteOp): string {
+export function writeOpIdentity(op: WriteOp): string | null {
+  if (op.kind === 'import-rows') return null
   const { version, pkgarch, checksum } = op.key
   return JSON.stringify([op.kind, version, pkgarch, checksum, writeOpArguments(op)])
 }
 
-function writeOpArguments(op: WriteOp): unknown {
+function writeOpArguments(op: KeyedWriteOp): unknown {
   switch (op.kind) {
     case 'get-pr':
       return op.history

@@ -120,6 +120,7 @@ export class SqliteWriterClient {
    */
   submit(op: WriteOp): Promise<WriteOpOutput> {
     const identity = writeOpIdentity(op)
+    if (identity === null) return this.#enqueue(op)
     const unanswered = this.#unanswered.get(identity)
     if (unanswered !== undefined) return unanswered
     const answer = this.#enqueue(op)

@@ -33,6 +33,7 @@ function createBatchRunner(opened: WriterDatabase): BatchRunner {
   // Called inside the batch transaction, better-sqlite3 wraps each op in a SAVEPOINT, so a
   // failing op is rolled back alone.
   const runOp = db.transaction((op: WriteOp): WriteOpOutput => {
+    if (op.kind === 'import-rows') return rowWriter.importRows(op.rows)
     const plan = queries.read(() => planWriteOp(queries, op))
     if (plan.valueToStore !== null) {
       rowWriter.insert(op.key, plan.valueToStore, op.origin, createdAt)
