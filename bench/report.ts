@@ -1,5 +1,7 @@
-// Results: the table, the target ratios (issues 2 §7 and 3 §2) and the JSON document.
+// Results: one row per measured run, the machine description, and the printed report.
 import { availableParallelism, cpus, totalmem } from 'node:os'
+import { formatNumber } from './format-number.js'
+import { formatRatio, type RatioResult } from './ratios.js'
 
 /** One measured row of the table. */
 export interface ScenarioResult {
@@ -21,103 +23,6 @@ export interface ScenarioResult {
   /** Allocation consistency check (`ok N`, `MISMATCH …`), or `-` when nothing was allocated. */
   readonly check: string
   readonly errorSamples: readonly string[]
-}
-
-/** A target from the issues, computed from rows measured in the same run. */
-interface RatioDefinition {
-  readonly name: string
-  readonly numerator: string
-  /** null: the target is an absolute rate of the numerator in req/s. */
-  readonly denominator: string | null
-  readonly target: number
-  readonly source: string
-}
-
-export interface RatioResult extends RatioDefinition {
-  readonly connections: number
-  readonly value: number
-  readonly isMet: boolean
-}
-
-/** Connection count the targets are stated at; the largest common count is used otherwise. */
-const TARGET_CONNECTIONS = 64
-
-const RATIO_DEFINITIONS: readonly RatioDefinition[] = [
-  {
-    name: 'lookup / ping',
-    numerator: 'lookup',
-    denominator: 'ping',
-    target: 0.8,
-    source: 'issue 2 §7',
-  },
-  {
-    name: 'alloc-1 req/s',
-    numerator: 'alloc-1',
-    denominator: null,
-    target: 8000,
-    source: 'issue 2 §7',
-  },
-  {
-    name: 'alloc-1-big / alloc-1',
-    numerator: 'alloc-1-big',
-    denominator: 'alloc-1',
-    target: 0.8,
-    source: 'issue 2 §7',
-  },
-  {
-    name: 'pg alloc-64 / raw insert',
-    numerator: 'pg alloc-64',
-    denominator: 'pg raw-insert',
-    target: 1.0,
-    source: 'issue 3 §2',
-  },
-  {
-    name: 'pg alloc-1 / plain design',
-    numerator: 'pg alloc-1',
-    denominator: 'pg plain-alloc-1',
-    target: 3.0,
-    source: 'issue 3 §2',
-  },
-]
-
-/** Every ratio whose rows were measured, at 64 connections or the largest common count. */
-export function computeRatios(results: readonly ScenarioResult[]): RatioResult[] {
-  const ratios: RatioResult[] = []
-  for (const definition of RATIO_DEFINITIONS) {
-    const counts = commonConnectionCounts(results, definition)
-    const connections = counts.includes(TARGET_CONNECTIONS) ? TARGET_CONNECTIONS : counts.at(-1)
-    if (connections === undefined) continue
-    const numerator = findRate(results, definition.numerator, connections)
-    const denominator =
-      definition.denominator === null ? 1 : findRate(results, definition.denominator, connections)
-    const value = numerator / denominator
-    ratios.push({ ...definition, connections, value, isMet: value >= definition.target })
-  }
-  return ratios
-}
-
-function commonConnectionCounts(
-  results: readonly ScenarioResult[],
-  definition: RatioDefinition,
-): number[] {
-  const countsOf = (scenario: string): number[] =>
-    results.filter((row) => row.scenario === scenario).map((row) => row.connections)
-  const numeratorCounts = countsOf(definition.numerator)
-  const denominator = definition.denominator
-  const counts =
-    denominator === null
-      ? numeratorCounts
-      : numeratorCounts.filter((count) => countsOf(denominator).includes(count))
-  return counts.sort((a, b) => a - b)
-}
-
-function findRate(
-  results: readonly ScenarioResult[],
-  scenario: string,
-  connections: number,
-): number {
-  const row = results.find((r) => r.scenario === scenario && r.connections === connections)
-  return row?.reqPerSec ?? Number.NaN
 }
 
 /** The machine, as RESULTS.md records it. */
@@ -169,7 +74,8 @@ export function formatReport(
     String(r.errors),
     formatNumber(r.serverCpuPercent, 0),
     formatNumber(r.generatorCpuPercent, 0),
-    formatNumber(r.otherCpuPercent, 0),
+    // Sampling skew can make a near-zero rest slightly negative.
+    formatNumber(Math.max(0, r.otherCpuPercent), 0),
     r.check,
   ])
   const lines = [
@@ -184,18 +90,6 @@ export function formatReport(
     lines.push(...r.errorSamples.map((sample) => `  ${sample}`))
   }
   return lines.join('\n')
-}
-
-/** Fixed decimals, or `-` for a value that was not measured. */
-function formatNumber(value: number, fractionDigits: number): string {
-  return Number.isFinite(value) ? value.toFixed(fractionDigits) : '-'
-}
-
-function formatRatio(ratio: RatioResult): string {
-  const value = formatNumber(ratio.value, ratio.denominator === null ? 0 : 2)
-  const target = ratio.denominator === null ? `>= ${ratio.target}` : `>= ${ratio.target.toFixed(1)}`
-  const verdict = ratio.isMet ? 'met' : 'NOT met'
-  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}`
 }
 
 /** Left-aligns the first column and right-aligns the others. */

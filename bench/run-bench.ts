@@ -8,7 +8,8 @@ import { BenchUsageError, HELP_TEXT, parseBenchArgs, type BenchOptions } from '.
 import { describeError } from './describe-error.js'
 import { LoadPool } from './load-pool.js'
 import { runPostgresBench } from './postgres-bench.js'
-import { computeRatios, describeMachine, formatReport } from './report.js'
+import { computeRatios } from './ratios.js'
+import { describeMachine, formatReport } from './report.js'
 import { runBigScenario, runSharedScenarios } from './sqlite-bench.js'
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,132 @@
+// The targets of issue 2 §7 and issue 3 §2 as ratios of rows measured in the same run.
+import { formatNumber } from './format-number.js'
+import type { ScenarioResult } from './report.js'
+
+/** Above this `other%` in a row, a ratio using it is flagged as measured on a busy machine. */
+const NOISY_OTHER_CPU_PERCENT = 20
+
+/** A target from the issues, computed from rows measured in the same run. */
+interface RatioDefinition {
+  readonly name: string
+  /** Whether `other%` of its rows tells contamination (not for PostgreSQL rows, where it includes PostgreSQL). */
+  readonly isNoiseVisible: boolean
+  readonly numerator: string
+  /** null: the target is an absolute rate of the numerator in req/s. */
+  readonly denominator: string | null
+  readonly target: number
+  readonly source: string
+}
+
+export interface RatioResult extends RatioDefinition {
+  readonly connections: number
+  readonly value: number
+  readonly isMet: boolean
+  /** Largest `other%` of the rows used: CPU taken by other work on the machine. */
+  readonly otherCpuPercent: number
+}
+
+/** Connection count the targets are stated at; the largest common count is used otherwise. */
+const TARGET_CONNECTIONS = 64
+
+const RATIO_DEFINITIONS: readonly RatioDefinition[] = [
+  {
+    name: 'lookup / ping',
+    isNoiseVisible: true,
+    numerator: 'lookup',
+    denominator: 'ping',
+    target: 0.8,
+    source: 'issue 2 §7',
+  },
+  {
+    name: 'alloc-1 req/s',
+    isNoiseVisible: true,
+    numerator: 'alloc-1',
+    denominator: null,
+    target: 8000,
+    source: 'issue 2 §7',
+  },
+  {
+    name: 'alloc-1-big / alloc-1',
+    isNoiseVisible: true,
+    numerator: 'alloc-1-big',
+    denominator: 'alloc-1',
+    target: 0.8,
+    source: 'issue 2 §7',
+  },
+  {
+    name: 'pg alloc-64 / raw insert',
+    isNoiseVisible: false,
+    numerator: 'pg alloc-64',
+    denominator: 'pg raw-insert',
+    target: 1.0,
+    source: 'issue 3 §2',
+  },
+  {
+    name: 'pg alloc-1 / plain design',
+    isNoiseVisible: false,
+    numerator: 'pg alloc-1',
+    denominator: 'pg plain-alloc-1',
+    target: 3.0,
+    source: 'issue 3 §2',
+  },
+]
+
+/** Every ratio whose rows were measured, at 64 connections or the largest common count. */
+export function computeRatios(results: readonly ScenarioResult[]): RatioResult[] {
+  const ratios: RatioResult[] = []
+  for (const definition of RATIO_DEFINITIONS) {
+    const counts = commonConnectionCounts(results, definition)
+    const connections = counts.includes(TARGET_CONNECTIONS) ? TARGET_CONNECTIONS : counts.at(-1)
+    if (connections === undefined) continue
+    const numerator = findRow(results, definition.numerator, connections)
+    const denominator =
+      definition.denominator === null ? null : findRow(results, definition.denominator, connections)
+    const value = (numerator?.reqPerSec ?? Number.NaN) / (denominator?.reqPerSec ?? 1)
+    const otherCpuPercent = Math.max(
+      numerator?.otherCpuPercent ?? 0,
+      denominator?.otherCpuPercent ?? 0,
+    )
+    ratios.push({
+      ...definition,
+      connections,
+      value,
+      isMet: value >= definition.target,
+      otherCpuPercent,
+    })
+  }
+  return ratios
+}
+
+function commonConnectionCounts(
+  results: readonly ScenarioResult[],
+  definition: RatioDefinition,
+): number[] {
+  const countsOf = (scenario: string): number[] =>
+    results.filter((row) => row.scenario === scenario).map((row) => row.connections)
+  const numeratorCounts = countsOf(definition.numerator)
+  const denominator = definition.denominator
+  const counts =
+    denominator === null
+      ? numeratorCounts
+      : numeratorCounts.filter((count) => countsOf(denominator).includes(count))
+  return counts.sort((a, b) => a - b)
+}
+
+function findRow(
+  results: readonly ScenarioResult[],
+  scenario: string,
+  connections: number,
+): ScenarioResult | undefined {
+  return results.find((r) => r.scenario === scenario && r.connections === connections)
+}
+
+export function formatRatio(ratio: RatioResult): string {
+  const value = formatNumber(ratio.value, ratio.denominator === null ? 0 : 2)
+  const target = ratio.denominator === null ? `>= ${ratio.target}` : `>= ${ratio.target.toFixed(1)}`
+  const verdict = ratio.isMet ? 'met' : 'NOT met'
+  const noise =
+    ratio.isNoiseVisible && ratio.otherCpuPercent > NOISY_OTHER_CPU_PERCENT
+      ? ` (other% up to ${ratio.otherCpuPercent.toFixed(0)}: the machine was busy, repeat)`
+      : ''
+  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}${noise}`
+}
