@@ -12,7 +12,11 @@ import { RpcError } from '../protocol/errors.js'
 import { createLogger } from '../observability/logger.js'
 import { addOptions } from './cli-options.js'
 import { registerClientCommand } from './client-command.js'
+import { registerExportCommand } from './export-command.js'
+import { registerImportCommand } from './import-command.js'
+import { registerMigrateCommand } from './migrate-command.js'
 import { startServer } from './server-command.js'
+import type { ToolCommandEnv } from './tool-env.js'
 
 /** Exit status for a failure at run time (connection, server error). */
 const EXIT_FAILURE = 1
@@ -76,7 +80,27 @@ function buildProgram(stdout: (text: string) => void): Command {
     cwd: process.cwd(),
     stdout,
   })
+  const toolEnv: ToolCommandEnv = {
+    cwd: process.cwd(),
+    stdout,
+    stderr: process.stderr,
+    readStdin,
+    setExitCode: (code) => {
+      process.exitCode = code
+    },
+  }
+  registerExportCommand(program, toolEnv)
+  registerImportCommand(program, toolEnv)
+  registerMigrateCommand(program, toolEnv)
   return program
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) {
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function readPackageVersion(): string {

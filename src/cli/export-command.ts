@@ -1,0 +1,132 @@
+/**
+ * `prserv export FILE`: PR rows from a running server (`--server`, over the wire) or a
+ * database (`--database`), written as a `bitbake-prserv-tool` file or JSON, atomically (or to
+ * stdout with `-`).
+ */
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { DEFAULT_CLIENT_TIMEOUT_MS } from '../config/config.js'
+import { PrClient } from '../client/pr-client.js'
+import type { ExportedRow } from '../client/pr-client.js'
+import { ConfigError, ProtocolError } from '../protocol/errors.js'
+import { isPrFileFormat, PR_FILE_FORMATS } from '../services/prserv/pr-file-format.js'
+import type { PrFileFormat, PrFileRow } from '../services/prserv/pr-file-format.js'
+import { formatPrRowsJson } from '../services/prserv/pr-json-format.js'
+import { PR_COLUMN_INFO } from '../services/prserv/pr-methods.js'
+import type { ExportFilter } from '../services/prserv/pr-store.js'
+import { formatPrservToolFile, parsePrTableInfo } from '../services/prserv/prserv-tool-format.js'
+import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
+import { writeFileAtomic } from './atomic-write.js'
+import { openToolStore, parseDataTarget } from './data-target.js'
+import type { DataTarget } from './data-target.js'
+import { readFilterFlags } from './tool-env.js'
+import type { ToolCommandEnv } from './tool-env.js'
+
+/** Rows and column information, from wherever they came. */
+interface ExportedData {
+  readonly rows: readonly PrFileRow[]
+  readonly table: PrTableInfo
+}
+
+function fromWireRow(row: ExportedRow): PrFileRow {
+  const { version, pkgarch, checksum, value } = row
+  return {
+    version,
+    pkgarch,
+    checksum,
+    value,
+    ...(row.created === undefined ? {} : { createdAt: row.created }),
+    ...(row.peer === undefined ? {} : { peer: row.peer }),
+  }
+}
+
+/** One `export` request; `audit` asks our servers for the audit trail (others ignore it). */
+async function exportFromServer(address: string, filter: ExportFilter): Promise<ExportedData> {
+  const client = new PrClient({ address, timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS })
+  try {
+    const reply = await client.export({ ...filter, colinfo: true, audit: true })
+    const table = parsePrTableInfo(reply.metainfo)
+    if (table === null) throw new ProtocolError('the server sent no usable column information')
+    return { rows: reply.datainfo.map(fromWireRow), table }
+  } finally {
+    await client.close()
+  }
+}
+
+async function readExport(target: DataTarget, filter: ExportFilter): Promise<ExportedData> {
+  if (target.kind === 'server') return exportFromServer(target.address, filter)
+  const store = await openToolStore(target.storage, true)
+  try {
+    return { rows: await store.exportRows(filter), table: PR_COLUMN_INFO }
+  } finally {
+    await store.close()
+  }
+}
+
+/** What `runExport` needs. `file` is a path or `-` for stdout. */
+export interface ExportOptions {
+  readonly target: DataTarget
+  readonly filter: ExportFilter
+  readonly format: PrFileFormat
+  readonly file: string
+}
+
+/** Exports and writes; returns the number of rows written. */
+export async function runExport(options: ExportOptions, env: ToolCommandEnv): Promise<number> {
+  const { rows, table } = await readExport(options.target, options.filter)
+  const text =
+    options.format === 'json' ? formatPrRowsJson(rows) : formatPrservToolFile(rows, table)
+  if (options.file === '-') env.stdout(text)
+  else await writeFileAtomic(resolve(env.cwd, options.file), text)
+  return rows.length
+}
+
+function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
+  const named = opts.format
+  if (named === undefined) return opts.json === true ? 'json' : 'prserv-tool'
+  if (typeof named !== 'string' || !isPrFileFormat(named)) {
+    throw new ConfigError(
+      `Invalid format ${JSON.stringify(named)} from --format: expected ${PR_FILE_FORMATS.join(' or ')}`,
+    )
+  }
+  if (opts.json === true && named !== 'json') throw new ConfigError('--json contradicts --format')
+  return named
+}
+
+/** Adds `export` to the program. */
+export function registerExportCommand(program: Command, env: ToolCommandEnv): void {
+  const command = program
+    .command('export')
+    .description(
+      'write PR rows to FILE (- for stdout) as a bitbake-prserv-tool file or JSON, atomically',
+    )
+    .argument('<file>', 'output file, replaced atomically; - writes to stdout')
+    .option('-s, --server <addr>', 'export from this running server (BitBake address syntax)')
+    .option('-d, --database <path|url>', 'export from this SQLite file or postgres:// database')
+    .option('--format <format>', 'prserv-tool (default) or json')
+    .option('--json', 'same as --format json')
+    .option('--version <version>', 'only rows of this version')
+    .option('--pkgarch <pkgarch>', 'only rows of this package architecture')
+    .option('--checksum <checksum>', 'only rows of this checksum')
+    .option('--history', "every row, not only each package's highest revision")
+    .addHelpText(
+      'after',
+      '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
+        'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
+        'when the source keeps an audit trail. Exit status: 0 done, 1 failed, 2 bad usage.\n' +
+        '\nExamples:\n' +
+        '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +
+        '  prserv export --database ./prserv.sqlite3 --json --history - | jq .\n',
+    )
+  command.action(async (file: string) => {
+    const opts = command.opts<Record<string, unknown>>()
+    const options: ExportOptions = {
+      target: parseDataTarget(opts, env.cwd),
+      filter: { ...readFilterFlags(opts), history: opts.history === true },
+      format: readFormat(opts),
+      file,
+    }
+    const count = await runExport(options, env)
+    if (file !== '-') env.stdout(`exported ${count} rows to ${file} (${options.format})\n`)
+  })
+}

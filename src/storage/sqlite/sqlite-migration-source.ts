@@ -1,0 +1,111 @@
+/**
+ * Everything `prserv migrate` reads from a SQLite file, never writing to it: the current
+ * PRMAIN rows with their audit trail, the rows of BitBake's pre-2.10 integer tables, and what
+ * cannot be migrated (the 2011 PRMAIN without pkgarch).
+ */
+import { existsSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import { StorageError } from '../../protocol/errors.js'
+import type { AuditedPrRow } from '../../services/prserv/pr-store.js'
+import { listLegacyPrRows } from './sqlite-legacy-tables.js'
+import { openSqlitePrStore } from './sqlite-pr-store.js'
+import { hasTable, PRMAIN_COLUMNS } from './sqlite-schema.js'
+
+/** Rows of one table that are not migrated, and why. */
+export interface UnmigratedTable {
+  readonly table: string
+  readonly rows: number
+  readonly reason: string
+}
+
+/** The rows of one table, ready for `importRows`. */
+export interface SourceTable {
+  readonly table: string
+  readonly rows: readonly AuditedPrRow[]
+}
+
+/** What a SQLite source holds: tables in migration order (old tables first), and leftovers. */
+export interface SqliteMigrationSource {
+  readonly tables: readonly SourceTable[]
+  readonly unmigrated: readonly UnmigratedTable[]
+}
+
+type PrmainLayout = { readonly kind: 'none' | 'current' } | { kind: 'other'; columns: string[] }
+
+/**
+ * Reads the file at `path` read-only (a plain read-only connection, so a file in any journal
+ * mode works and nothing is created). Old tables come first, as they hold the older values;
+ * their integers become decimal strings and they have no audit trail. Rows with an empty
+ * version are left out like `export` leaves them out, and reported.
+ */
+export async function readSqliteMigrationSource(path: string): Promise<SqliteMigrationSource> {
+  if (!existsSync(path)) throw new StorageError(`SQLite database ${path} does not exist`)
+  const layout = inspectPrmain(path)
+  const tables: SourceTable[] = []
+  const unmigrated: UnmigratedTable[] = []
+  const legacy = await listLegacyPrRows(path)
+  for (const table of new Set(legacy.map((row) => row.table))) {
+    const rows = legacy.filter((row) => row.table === table)
+    const usable = rows.filter((row) => row.version !== '')
+    tables.push({
+      table,
+      rows: usable.map(({ version, pkgarch, checksum, value }) => {
+        return { version, pkgarch, checksum, value, createdAt: null, peer: null }
+      }),
+    })
+    const empty = rows.length - usable.length
+    if (empty > 0) unmigrated.push({ table, rows: empty, reason: 'empty version' })
+  }
+  if (layout.kind === 'current') {
+    const store = await openSqlitePrStore({ path, readOnly: true })
+    try {
+      const filter = { version: null, pkgarch: null, checksum: null, history: true }
+      tables.push({ table: 'PRMAIN', rows: await store.exportRows(filter) })
+    } finally {
+      await store.close()
+    }
+  } else if (layout.kind === 'other') {
+    unmigrated.push({
+      table: 'PRMAIN',
+      rows: countRows(path),
+      reason:
+        `columns (${layout.columns.join(', ')}) instead of (${PRMAIN_COLUMNS.join(', ')}): ` +
+        'the 2011 layout without pkgarch cannot be placed in a package',
+    })
+  }
+  return { tables, unmigrated }
+}
+
+function withReadOnly<T>(path: string, read: (db: Database.Database) => T): T {
+  let db: Database.Database | null = null
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+    return read(db)
+  } catch (error: unknown) {
+    throw new StorageError(`cannot read SQLite database ${path}`, { cause: error })
+  } finally {
+    db?.close()
+  }
+}
+
+function inspectPrmain(path: string): PrmainLayout {
+  return withReadOnly(path, (db): PrmainLayout => {
+    if (!hasTable(db, 'PRMAIN')) return { kind: 'none' }
+    const columns = db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('PRMAIN') ORDER BY cid")
+      .all()
+      .map((column) => column.name)
+    const isCurrent = columns.join(',') === PRMAIN_COLUMNS.join(',')
+    return isCurrent ? { kind: 'current' } : { kind: 'other', columns }
+  })
+}
+
+function countRows(path: string): number {
+  return (
+    withReadOnly(
+      path,
+      (db) =>
+        db.prepare<[], { count: number }>('SELECT count(*) AS count FROM PRMAIN').get()?.count,
+    ) ?? 0
+  )
+}

@@ -1,0 +1,94 @@
+/**
+ * The data tools through the built CLI (dist/, made by `npm run build` first): complete help,
+ * exit statuses, stdout/stdin, and a migration from a BitBake-made file.
+ */
+import { strict as assert } from 'node:assert'
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { makeTempDir } from '../support/pr-server.js'
+import { makeBitBakeFile } from '../tools/tool-test-support.js'
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+
+interface Outcome {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the CLI in `cwd`, feeding `stdin`; resolves whatever the exit status. */
+function prserv(args: readonly string[], cwd: string, stdin = ''): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN, ...args], { cwd }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin?.end(stdin)
+  })
+}
+
+void test('tools cli: --help of migrate, export and import lists every flag', async (t) => {
+  const dir = await makeTempDir(t)
+  const expected: Readonly<Record<string, readonly string[]>> = {
+    migrate: ['--from', '--to', '--batch-rows', '--json'],
+    export: ['--server', '--database', '--format', '--json', '--version', '--pkgarch'],
+    import: ['--server', '--database', '--format', '--json', '--checksum'],
+  }
+  for (const [command, flags] of Object.entries(expected)) {
+    const { code, stdout } = await prserv([command, '--help'], dir)
+    assert.equal(code, 0)
+    for (const flag of flags) assert.match(stdout, new RegExp(`${flag}\\b`), `${command} ${flag}`)
+  }
+  const { stdout } = await prserv(['--help'], dir)
+  for (const command of ['migrate', 'export', 'import']) assert.match(stdout, new RegExp(command))
+})
+
+void test('tools cli: migrate, export to stdout, import from stdin, exit statuses', async (t) => {
+  const dir = await makeTempDir(t)
+  makeBitBakeFile(join(dir, 'bitbake.sqlite3'))
+  const migrated = await prserv(
+    ['migrate', '--from', 'bitbake.sqlite3', '--to', 'copy.sqlite3', '--json'],
+    dir,
+  )
+  assert.equal(migrated.code, 0, migrated.stderr)
+  assert.equal(migrated.stderr, '', 'no progress bar without a terminal')
+  const summary: unknown = JSON.parse(migrated.stdout)
+  assert.deepEqual(
+    summary !== null && typeof summary === 'object' ? { ...summary, from: '', to: '' } : null,
+    {
+      from: '',
+      to: '',
+      readByTable: { PRMAIN_nohist: 5, PRMAIN: 3 },
+      notMigrated: [],
+      read: 8,
+      written: 8,
+      skipped: 0,
+      conflicts: 0,
+      destinationRowsBefore: 0,
+      destinationRowsAfter: 8,
+      missing: 0,
+      isVerified: true,
+    },
+  )
+
+  const exported = await prserv(['export', '--database', 'copy.sqlite3', '--json', '-'], dir)
+  assert.equal(exported.code, 0, exported.stderr)
+  assert.match(exported.stdout, /^\[\n {2}\{"version":"busybox-1\.36-r0",.*"value":"3"/)
+
+  const imported = await prserv(['import', '-d', 'new.sqlite3', '-'], dir, exported.stdout)
+  assert.equal(imported.code, 0, imported.stderr)
+  assert.match(imported.stdout, /^stored: +3 written, 0 already present$/m)
+
+  await writeFile(join(dir, 'bad.inc'), 'PRAUTO$v$a$c = "1"\nPRAUTO$v$a$d = "one"\n')
+  const bad = await prserv(['import', '--database', 'new.sqlite3', 'bad.inc'], dir)
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /^prserv import: line 2: value "one"/)
+  assert.match(bad.stdout, /^unusable: +1$/m)
+
+  const usage = await prserv(['export', '--server', '127.0.0.1:1', '-d', 'x.sqlite3', 'out'], dir)
+  assert.equal(usage.code, 2)
+  assert.match(usage.stderr, /exactly one of --server ADDR and --database PATH\|URL/)
+})
