@@ -7,6 +7,7 @@ import { parseClientFlags } from '../config/config-flags.js'
 import { CLIENT_OPTIONS } from '../config/config-options.js'
 import { loadClientConfig } from '../config/load-config.js'
 import { PrClient } from '../client/pr-client.js'
+import { createLogger } from '../observability/logger.js'
 import { addOptions } from './cli-options.js'
 
 /** Process facts the client command needs, injected by main.ts. */
@@ -172,6 +173,7 @@ export function registerClientCommand(program: Command, env: ClientCommandEnv): 
       const prClient = new PrClient({
         address: config.serverAddress.text,
         timeoutMs: config.timeoutMs,
+        logger: createLogger(config.logLevel),
       })
       try {
         const result = await action.run(prClient, args, readActionOpts(globals))

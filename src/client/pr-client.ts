@@ -6,6 +6,7 @@ import type { ExportFilter, PackageKey, PrKey } from '../services/prserv/pr-stor
 import { connectRpcClient } from './rpc-client.js'
 import type { RpcClient } from './rpc-client.js'
 import { ProtocolError } from '../protocol/errors.js'
+import type { Logger } from '../observability/logger.js'
 
 /** Connection settings of a PR client. */
 export interface PrClientOptions {
@@ -17,6 +18,8 @@ export interface PrClientOptions {
   readonly connectTimeoutMs?: number
   /** Attempts per request on connection errors (BitBake makes 4). */
   readonly maxAttempts?: number
+  /** Receives a warning for every failed attempt that is retried. */
+  readonly logger?: Logger
 }
 
 /** One row of an `export` reply. */
@@ -98,6 +101,7 @@ export class PrClient {
         ? {}
         : { connectTimeoutMs: options.connectTimeoutMs }),
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     })
   }
 
