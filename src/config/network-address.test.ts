@@ -70,7 +70,7 @@ void test('network address: malformed addresses are rejected', () => {
   for (const text of bad) {
     assert.throws(() => parseNetworkAddress(text, CWD, fail), Error, text)
   }
-  assert.throws(() => parseNetworkAddress('ws://[bad', CWD, fail), /WebSocket URL/)
+  assert.throws(() => parseNetworkAddress('ws://[bad', CWD, fail), /unclosed/)
 })
 
 void test('network address: upstream addresses are TCP with a host and a non-zero port', () => {

@@ -2,55 +2,41 @@
  * BitBake's address syntax (asyncrpc.md §2.2): `unix://path`, `ws://…`/`wss://…`,
  * `[v6]:port`, `host:port`. Parsing is pure; nothing here resolves names or opens sockets.
  */
-import { isAbsolute, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { AddressError, parseAddress } from '../protocol/address.js'
+import type { RpcAddress } from '../protocol/address.js'
 import type { NetworkAddress, TcpAddress } from './config.js'
 import type { Fail } from './config-values.js'
 
-const MAX_PORT = 65_535
 const ANY_HINT = 'expected host:port, [ipv6]:port, unix://path or ws://host:port[/path]'
 const TCP_HINT = 'expected host:port or [ipv6]:port (TCP only)'
 
 /** Parses one address; a relative Unix socket path is resolved against `cwd`. */
 export function parseNetworkAddress(text: string, cwd: string, fail: Fail): NetworkAddress {
   const trimmed = text.trim()
-  if (trimmed.startsWith('unix://')) {
-    const path = trimmed.slice('unix://'.length)
-    if (path === '') return fail('expected a socket path after unix://')
-    return { kind: 'unix', path: isAbsolute(path) ? path : resolve(cwd, path), text: trimmed }
+  let address: RpcAddress
+  try {
+    address = parseAddress(trimmed)
+  } catch (err: unknown) {
+    if (err instanceof AddressError) return fail(err.reason)
+    throw err
   }
-  if (trimmed.startsWith('ws://') || trimmed.startsWith('wss://')) {
-    return parseWebSocketAddress(trimmed, fail)
+  switch (address.kind) {
+    case 'unix':
+      return { ...address, path: resolve(cwd, address.path), text: trimmed }
+    case 'websocket':
+    case 'tcp':
+      return { ...address, text: trimmed }
+    default:
+      return fail(`unknown address ${JSON.stringify(address satisfies never)}`)
   }
-  return parseTcpText(trimmed, ANY_HINT, fail)
-}
-
-function parseWebSocketAddress(text: string, fail: Fail): NetworkAddress {
-  if (!URL.canParse(text)) return fail('not a valid WebSocket URL')
-  const url = new URL(text)
-  const isSecure = url.protocol === 'wss:'
-  const port = url.port === '' ? (isSecure ? 443 : 80) : Number(url.port)
-  // URL keeps the brackets of an IPv6 literal; every other address type stores it bare.
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  return { kind: 'websocket', host, port, url: text, isSecure, text }
-}
-
-function parseTcpText(text: string, hint: string, fail: Fail): TcpAddress {
-  const bracketed = /^\[([^\]]*)\]:(\d+)$/.exec(text)
-  const parts = text.split(':')
-  const host = bracketed !== null ? bracketed[1] : parts.length === 2 ? parts[0] : undefined
-  const portText = bracketed !== null ? bracketed[2] : parts[1]
-  if (host === undefined || portText === undefined || !/^\d+$/.test(portText)) {
-    return fail(hint)
-  }
-  const port = Number(portText)
-  if (port > MAX_PORT) return fail(`port must be 0-${MAX_PORT}`)
-  return { kind: 'tcp', host, port, text }
 }
 
 /** An upstream or peer TCP address: `host:port` or `[v6]:port` with a host and a port ≥ 1. */
 export function parseTcpAddress(raw: unknown, fail: Fail): TcpAddress {
   if (typeof raw !== 'string') return fail(TCP_HINT)
-  const address = parseTcpText(raw.trim(), TCP_HINT, fail)
+  const address = parseNetworkAddress(raw, '/', fail)
+  if (address.kind !== 'tcp') return fail(TCP_HINT)
   if (address.host === '' || address.port === 0) return fail('expected a host and a port 1-65535')
   return address
 }

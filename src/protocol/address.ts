@@ -40,8 +40,18 @@ const PORT_PATTERN = /^[0-9]+$/
 const WEBSOCKET_PATTERN = /^(wss?):\/\/([^/?#]*)/
 const HINT = 'expected HOST:PORT, [IPV6]:PORT, unix://PATH or ws://HOST:PORT[/path]'
 
+/** An address that does not parse; `reason` says why, without repeating the address. */
+export class AddressError extends ConfigError {
+  override name = 'AddressError'
+  readonly reason: string
+  constructor(text: string, reason: string) {
+    super(`invalid address ${JSON.stringify(text)}: ${reason}`)
+    this.reason = reason
+  }
+}
+
 function failAddress(text: string, reason: string): never {
-  throw new ConfigError(`invalid address ${JSON.stringify(text)}: ${reason}`)
+  throw new AddressError(text, reason)
 }
 
 function parsePort(text: string, portText: string): number {
@@ -89,7 +99,7 @@ function parseWebSocket(text: string, match: RegExpExecArray): WebSocketRpcAddre
 /**
  * Parses an address like BitBake, in order: `unix://PATH`; `ws://`/`wss://` URIs; `[HOST]:PORT`;
  * otherwise exactly one `:` splitting host and port (so a bare `::1:8686` is refused). Throws
- * ConfigError naming the text.
+ * AddressError naming the text.
  */
 export function parseAddress(text: string): RpcAddress {
   if (text.startsWith(UNIX_PREFIX)) {
