@@ -93,6 +93,14 @@ function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
   return named
 }
 
+const EXPORT_HELP =
+  '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
+  'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
+  'when the source keeps an audit trail. Exit status: 0 done, 1 failed, 2 bad usage.\n' +
+  '\nExamples:\n' +
+  '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +
+  '  prserv export --database ./prserv.sqlite3 --json --history - | jq .\n'
+
 /** Adds `export` to the program. */
 export function registerExportCommand(program: Command, env: ToolCommandEnv): void {
   const command = program
@@ -109,15 +117,7 @@ export function registerExportCommand(program: Command, env: ToolCommandEnv): vo
     .option('--pkgarch <pkgarch>', 'only rows of this package architecture')
     .option('--checksum <checksum>', 'only rows of this checksum')
     .option('--history', "every row, not only each package's highest revision")
-    .addHelpText(
-      'after',
-      '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
-        'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
-        'when the source keeps an audit trail. Exit status: 0 done, 1 failed, 2 bad usage.\n' +
-        '\nExamples:\n' +
-        '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +
-        '  prserv export --database ./prserv.sqlite3 --json --history - | jq .\n',
-    )
+    .addHelpText('after', EXPORT_HELP)
   command.action(async (file: string) => {
     const opts = command.opts<Record<string, unknown>>()
     const options: ExportOptions = {

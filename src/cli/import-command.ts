@@ -147,6 +147,15 @@ function readImportFormat(raw: unknown): PrFileFormat | 'auto' {
   )
 }
 
+const IMPORT_HELP =
+  '\nEvery PRAUTO$<version>$<pkgarch>$<checksum> = "<value>" line is a row; dotted values\n' +
+  'are imported too. Rows without an audit trail are recorded as stored now.\n' +
+  'Exit status: 0 every row stored, 1 some row unusable or refused (or a failure),\n' +
+  '2 bad usage.\n' +
+  '\nExamples:\n' +
+  '  prserv import --server 127.0.0.1:8585 prserv.inc\n' +
+  '  prserv import --database postgres://prserv@db/prserv rows.json\n'
+
 /** Adds `import` to the program. */
 export function registerImportCommand(program: Command, env: ToolCommandEnv): void {
   const command = program
@@ -163,16 +172,7 @@ export function registerImportCommand(program: Command, env: ToolCommandEnv): vo
     .option('--pkgarch <pkgarch>', 'only rows of this package architecture')
     .option('--checksum <checksum>', 'only rows of this checksum')
     .option('--json', 'print the summary as JSON')
-    .addHelpText(
-      'after',
-      '\nEvery PRAUTO$<version>$<pkgarch>$<checksum> = "<value>" line is a row; dotted values\n' +
-        'are imported too. Rows without an audit trail are recorded as stored now.\n' +
-        'Exit status: 0 every row stored, 1 some row unusable or refused (or a failure),\n' +
-        '2 bad usage.\n' +
-        '\nExamples:\n' +
-        '  prserv import --server 127.0.0.1:8585 prserv.inc\n' +
-        '  prserv import --database postgres://prserv@db/prserv rows.json\n',
-    )
+    .addHelpText('after', IMPORT_HELP)
   command.action(async (file: string) => {
     const opts = command.opts<Record<string, unknown>>()
     const options: ImportOptions = {

@@ -92,6 +92,9 @@ function buildProgram(stdout: (text: string) => void): Command {
   registerExportCommand(program, toolEnv)
   registerImportCommand(program, toolEnv)
   registerMigrateCommand(program, toolEnv)
+  // `--version` after a subcommand is its filter (`export --version V`), not the program's
+  // version flag. Set after the subcommands exist, so that they do not inherit it.
+  program.enablePositionalOptions()
   return program
 }
 

@@ -96,6 +96,21 @@ export function formatMigrationReport(report: MigrationReport): string {
   return `${lines.join('\n')}\n`
 }
 
+const MIGRATE_HELP =
+  '\nA progress bar is drawn on stderr when it is a terminal. The summary counts rows\n' +
+  'read, written, skipped (already there) and conflicts (a checksum that held another\n' +
+  'value in the destination; written too), then checks every source row arrived.\n' +
+  'Exit status: 0 verified, 1 failed or not verified, 2 bad usage.\n' +
+  '\nExamples:\n' +
+  '  prserv migrate --from ./prserv.sqlite3 --to postgres://prserv@db/prserv\n' +
+  '  prserv migrate --from postgres://prserv@db/prserv --to ./back.sqlite3 --json\n'
+
+/** `--batch-rows`, or the default. */
+function readBatchRows(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_MIGRATION_BATCH_ROWS
+  return parsePositiveInteger(raw, failFor('batch_rows', { raw, source: '--batch-rows' }))
+}
+
 /** Adds `migrate` to the program. */
 export function registerMigrateCommand(program: Command, env: ToolCommandEnv): void {
   const command = program
@@ -108,30 +123,12 @@ export function registerMigrateCommand(program: Command, env: ToolCommandEnv): v
     .requiredOption('--to <path|url>', 'destination: SQLite file or postgres:// URL (created)')
     .option('--batch-rows <n>', `rows per transaction (default: ${DEFAULT_MIGRATION_BATCH_ROWS})`)
     .option('--json', 'print the summary as JSON')
-    .addHelpText(
-      'after',
-      '\nA progress bar is drawn on stderr when it is a terminal. The summary counts rows\n' +
-        'read, written, skipped (already there) and conflicts (a checksum that held another\n' +
-        'value in the destination; written too), then checks every source row arrived.\n' +
-        'Exit status: 0 verified, 1 failed or not verified, 2 bad usage.\n' +
-        '\nExamples:\n' +
-        '  prserv migrate --from ./prserv.sqlite3 --to postgres://prserv@db/prserv\n' +
-        '  prserv migrate --from postgres://prserv@db/prserv --to ./back.sqlite3 --json\n',
-    )
+    .addHelpText('after', MIGRATE_HELP)
   command.action(async () => {
     const opts = command.opts<Record<string, unknown>>()
     const from = parseDatabaseFlag(opts.from, '--from', env.cwd)
     const to = parseDatabaseFlag(opts.to, '--to', env.cwd)
-    const batchRows =
-      opts.batchRows === undefined
-        ? DEFAULT_MIGRATION_BATCH_ROWS
-        : parsePositiveInteger(
-            opts.batchRows,
-            failFor('batch_rows', {
-              raw: opts.batchRows,
-              source: '--batch-rows',
-            }),
-          )
+    const batchRows = readBatchRows(opts.batchRows)
     const report = await runMigration(from, to, { batchRows, env })
     env.stdout(opts.json === true ? `${JSON.stringify(report)}\n` : formatMigrationReport(report))
     if (!report.isVerified) env.setExitCode(EXIT_INCOMPLETE)

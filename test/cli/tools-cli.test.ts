@@ -78,6 +78,16 @@ void test('tools cli: migrate, export to stdout, import from stdin, exit statuse
   assert.equal(exported.code, 0, exported.stderr)
   assert.match(exported.stdout, /^\[\n {2}\{"version":"busybox-1\.36-r0",.*"value":"3"/)
 
+  // `--version` after the subcommand is the filter, not the program's version flag.
+  const filtered = await prserv(
+    ['export', '-d', 'copy.sqlite3', '--version', 'zlib-1.3-r0', '-'],
+    dir,
+  )
+  assert.match(
+    filtered.stdout,
+    /^PRAUTO\$zlib-1\.3-r0\$core2-64\$oldz = "12"\nPRAUTO_zlib-1\.3-r0_core2-64 = "12"\n#PR_core_ver/,
+  )
+
   const imported = await prserv(['import', '-d', 'new.sqlite3', '-'], dir, exported.stdout)
   assert.equal(imported.code, 0, imported.stderr)
   assert.match(imported.stdout, /^stored: +3 written, 0 already present$/m)
