@@ -116,21 +116,47 @@ void test('postgres schema: the SQL sort key equals revisionSortKey', async (t) 
 void test('postgres schema: allocation reads are index reads without table statistics', async (t) => {
   const { url, sql } = await freshDatabase(t)
   await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
-  // One big package, never analysed: a bad plan would filter it row by row.
+  // One big package among many small ones, never analysed: a bad plan would filter it row by
+  // row.
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    SELECT 'small' || (n % 64), 'a', 'c' || n, (n / 64)::text FROM generate_series(0, 12000) AS n`
   await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
     SELECT 'big', 'a', 'c' || n, n::text FROM generate_series(0, 20000) AS n`
   const lookups = JSON.stringify([
     { k: 'p', i: 0, p: 0, v: 'big', a: 'a' },
     { k: 'c', i: 0, p: 0, v: 'big', a: 'a', c: 'c7' },
+    { k: 'c', i: 1, p: 0, v: 'big', a: 'a', c: 'new' },
     { k: 's', i: 0, p: 0, v: 'big', a: 'a', b: '"5', h: '"5\u007f' },
   ])
-  const plan = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
+  const custom = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
     'EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM prserv_read_state($1::text::jsonb)',
     [lookups],
   )
+  assertIndexReads(custom)
+  // Sessions cache a generic plan, made without statistics on a new database (issue #3 §2:
+  // with one, each checksum lookup walked the whole hot package).
+  const reserved = await sql.reserve()
+  let generic: readonly { 'QUERY PLAN': string }[]
+  try {
+    await reserved`SET plan_cache_mode = force_generic_plan`
+    // Simple protocol: the statement's own `$1` is not a driver parameter.
+    await reserved.unsafe('PREPARE read_state(jsonb) AS SELECT * FROM prserv_read_state($1)')
+    const literal = lookups.replaceAll("'", "''")
+    generic = await reserved.unsafe<{ 'QUERY PLAN': string }[]>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) EXECUTE read_state('${literal}'::jsonb)`,
+    )
+    await reserved.unsafe('DEALLOCATE read_state; RESET plan_cache_mode')
+  } finally {
+    // Released here: the pool's own clean-up (t.after) waits for reserved connections.
+    reserved.release()
+  }
+  assertIndexReads(generic)
+})
+
+function assertIndexReads(plan: readonly { 'QUERY PLAN': string }[]): void {
   const text = plan.map((row) => row['QUERY PLAN']).join('\n')
-  assert.doesNotMatch(text, /Seq Scan on prmain|Rows Removed by Filter: [1-9][0-9]{2,}/)
+  assert.doesNotMatch(text, /Seq Scan on prmain|Rows Removed by Filter: [1-9][0-9]{2,}/, text)
   // The first Buffers line is the whole execution's (planning is reported separately).
   const executionPages = Number(/shared hit=(\d+)/.exec(text)?.[1] ?? 'NaN')
   assert.ok(executionPages < 100, `few pages read:\n${text}`)
-})
+}

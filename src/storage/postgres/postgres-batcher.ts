@@ -195,7 +195,9 @@ export class AllocationBatcher {
   async #run(batch: readonly Entry[]): Promise<void> {
     try {
       await this.#options.runBatch(batch)
+      // Only for entries left unanswered: an Error (and its stack) per request costs.
       for (const entry of batch) {
+        if (entry.isSettled) continue
         entry.fail(new StorageError(`allocation was not answered during ${entry.op.kind}`))
       }
     } catch (error: unknown) {
