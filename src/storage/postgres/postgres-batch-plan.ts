@@ -3,11 +3,8 @@
  * the decisions (allocation.ts) for each package's operations, in arrival order, on the state
  * those reads returned plus the rows decided earlier in the same batch.
  */
-import {
-  decideLocalValue,
-  decideReconciledValue,
-  decideSubValue,
-} from '../../services/prserv/allocation.js'
+import { planAllocation } from '../../services/prserv/allocation-plan.js'
+import type { PackageReads } from '../../services/prserv/allocation-plan.js'
 import type {
   PackageKey,
   PrKey,
@@ -183,7 +180,7 @@ export function indexState(rows: readonly StateRow[]): Map<string, StateRow> {
  * updated by every value recorded since (unless `isRecording` is false: read-only stores, where
  * every operation sees the database state alone).
  */
-export class PackageView {
+export class PackageView implements PackageReads {
   #max: string | null
   readonly #checksums = new Map<string, { lo: string | null; hi: string | null }>()
   readonly #bases = new Map<string, string | null>()
@@ -243,46 +240,7 @@ export function planOp(view: PackageView, op: AllocationOp): OpPlan {
 }
 
 function decideOp(view: PackageView, op: AllocationOp): OpPlan {
-  const { checksum } = op.key
-  switch (op.kind) {
-    case 'get-pr': {
-      const current = view.checksumValue(checksum, op.history)
-      const decision = decideLocalValue(view.packageMax(), current, op.history)
-      return { output: decision.value, valueToStore: decision.isNew ? decision.value : null }
-    }
-    case 'import':
-      // Stored unless the identical row exists (the INSERT skips it then).
-      return { output: null, valueToStore: op.value }
-    case 'reconcile': {
-      const checksumMax = view.checksumValue(checksum, false)
-      if (checksumMax === null) return { output: { kind: 'unknown' }, valueToStore: null }
-      // The checksum's value belongs to the package, so the package maximum exists.
-      const packageMax = view.packageMax() ?? checksumMax
-      const result = decideReconciledValue(checksumMax, packageMax, op.upstream)
-      const isChanged = result.kind === 'value' && result.value !== checksumMax
-      return { output: result, valueToStore: isChanged ? result.value : null }
-    }
-    case 'adopt':
-      return planUnlessKnown(view, checksum, op.history, () => op.value)
-    case 'sub-value':
-      return planUnlessKnown(view, checksum, op.history, () =>
-        decideSubValue(op.base, view.maxUnderBase(op.base)),
-      )
-    default: {
-      const unexpected: never = op
-      throw new TypeError(`unknown allocation op ${JSON.stringify(unexpected)}`)
-    }
-  }
-}
-
-function planUnlessKnown(
-  view: PackageView,
-  checksum: string,
-  history: boolean,
-  decide: () => string,
-): OpPlan {
-  const existing = view.checksumValue(checksum, history)
-  if (existing !== null) return { output: existing, valueToStore: null }
-  const value = decide()
-  return { output: value, valueToStore: value }
+  // Stored unless the identical row exists (the INSERT skips it then).
+  if (op.kind === 'import') return { output: null, valueToStore: op.value }
+  return planAllocation(view, op)
 }

@@ -4,11 +4,8 @@
  * nothing must be stored, that answer is final) and again inside the writer's transaction,
  * which is the decision that counts when a row is stored.
  */
-import {
-  decideLocalValue,
-  decideReconciledValue,
-  decideSubValue,
-} from '../../services/prserv/allocation.js'
+import { planAllocation } from '../../services/prserv/allocation-plan.js'
+import type { PackageReads } from '../../services/prserv/allocation-plan.js'
 import type {
   AuditedPrRow,
   ImportRowsResult,
@@ -89,53 +86,19 @@ export interface WritePlan {
 
 /** Decides `op` from `reader`'s view. Pure apart from the reads. */
 export function planWriteOp(reader: PrReader, op: KeyedWriteOp): WritePlan {
-  switch (op.kind) {
-    case 'get-pr': {
-      const decision = decideLocalValue(
-        reader.packageMax(op.key),
-        reader.checksumValue(op.key, op.history),
-        op.history,
-      )
-      return { output: decision.value, valueToStore: decision.isNew ? decision.value : null }
-    }
-    case 'import':
-      return { output: null, valueToStore: reader.hasRow(op.key, op.value) ? null : op.value }
-    case 'reconcile':
-      return planReconcile(reader, op.key, op.upstream)
-    case 'adopt':
-      return planUnlessKnown(reader, op.key, op.history, () => op.value)
-    case 'sub-value':
-      return planUnlessKnown(reader, op.key, op.history, () =>
-        decideSubValue(op.base, reader.maxUnderBase(op.key, op.base)),
-      )
-    default: {
-      const unexpected: never = op
-      throw new TypeError(`unknown write op ${JSON.stringify(unexpected)}`)
-    }
+  if (op.kind === 'import') {
+    return { output: null, valueToStore: reader.hasRow(op.key, op.value) ? null : op.value }
   }
+  return planAllocation(readsOfPackage(reader, op.key), op)
 }
 
-function planReconcile(reader: PrReader, key: PrKey, upstream: UpstreamView): WritePlan {
-  const checksumMax = reader.checksumValue(key, false)
-  if (checksumMax === null) return { output: { kind: 'unknown' }, valueToStore: null }
-  // The checksum's value belongs to the package, so the package maximum exists.
-  const packageMax = reader.packageMax(key) ?? checksumMax
-  const result = decideReconciledValue(checksumMax, packageMax, upstream)
-  const changed = result.kind === 'value' && result.value !== checksumMax
-  return { output: result, valueToStore: changed ? result.value : null }
-}
-
-/** The checksum's existing value when it has one, else `decide()` stored as a new row. */
-function planUnlessKnown(
-  reader: PrReader,
-  key: PrKey,
-  history: boolean,
-  decide: () => string,
-): WritePlan {
-  const existing = reader.checksumValue(key, history)
-  if (existing !== null) return { output: existing, valueToStore: null }
-  const value = decide()
-  return { output: value, valueToStore: value }
+/** `reader` seen through one package, as the shared planner reads it. */
+function readsOfPackage(reader: PrReader, pkg: PackageKey): PackageReads {
+  return {
+    packageMax: () => reader.packageMax(pkg),
+    checksumValue: (checksum, history) => reader.checksumValue({ ...pkg, checksum }, history),
+    maxUnderBase: (base) => reader.maxUnderBase(pkg, base),
+  }
 }
 
 /**
