@@ -28,6 +28,13 @@ const MIGRATIONS: readonly Migration[] = [
       for (const ddl of ORDER_INDEX_DDL) db.exec(ddl)
     },
   },
+  {
+    version: 2,
+    description: 'checksum values read through PRMAIN: drop prserv_order_by_checksum',
+    apply: (db) => {
+      db.exec('DROP INDEX IF EXISTS prserv_order_by_checksum')
+    },
+  },
 ]
 
 /** The schema version this code reads and writes. */

@@ -20,11 +20,13 @@ import type {
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
 import { isRevision } from '../../services/prserv/revision.js'
+import { GetPrAnswerCache } from './sqlite-answer-cache.js'
 import { SqlitePrExporter } from './sqlite-export.js'
 import { openReadDatabase } from './sqlite-open.js'
 import { SqlitePrQueries } from './sqlite-queries.js'
+import { SqliteTurnSnapshot } from './sqlite-turn-snapshot.js'
 import { planWriteOp } from './sqlite-write-ops.js'
-import type { KeyedWriteOp, WriteOpOutput } from './sqlite-write-ops.js'
+import type { KeyedWriteOp, WriteOpOutput, WritePlan } from './sqlite-write-ops.js'
 import { startSqliteWriter } from './sqlite-writer-client.js'
 import type { WriterStartup } from './sqlite-writer-protocol.js'
 import type { SqliteWriterClient } from './sqlite-writer-client.js'
@@ -163,6 +165,8 @@ export class SqlitePrStore implements PrStore {
   readonly #queries: SqlitePrQueries
   readonly #exporter: SqlitePrExporter
   readonly #writer: SqliteWriterClient | null
+  readonly #answers = new GetPrAnswerCache()
+  readonly #snapshot: SqliteTurnSnapshot
   #closed: Promise<void> | null = null
 
   /** Use `openSqlitePrStore`. `writer` is null for a read-only store. */
@@ -172,6 +176,16 @@ export class SqlitePrStore implements PrStore {
     this.#exporter = new SqlitePrExporter(db, queries)
     this.#writer = writer
     this.isReadOnly = writer === null
+    // Another connection committed: cached answers may be out of date.
+    this.#snapshot = new SqliteTurnSnapshot(db, () => {
+      this.#answers.clear()
+    })
+    // Our own commit: forget cached answers and the current snapshot before any write of the
+    // batch resolves, so that every later read sees the batch.
+    writer?.setBatchSettledListener(() => {
+      this.#answers.clear()
+      this.#snapshot.end()
+    })
   }
 
   /** The writer thread's fatal error, once it has failed (reads keep working). */
@@ -252,6 +266,8 @@ export class SqlitePrStore implements PrStore {
     // Queued writes finish first; the read connection closes before the writer so that the
     // writer's connection is the last one and checkpoints the WAL.
     await this.#writer?.whenIdle()
+    this.#writer?.setBatchSettledListener(null)
+    this.#snapshot.end()
     this.#db.close()
     await this.#writer?.close()
   }
@@ -262,13 +278,35 @@ export class SqlitePrStore implements PrStore {
    */
   #execute(callerOp: KeyedWriteOp): Promise<WriteOpOutput> {
     try {
+      const cached = this.#cachedAnswer(callerOp)
+      if (cached !== undefined) return Promise.resolve(cached)
       const op = toPlainWriteOp(callerOp)
-      const plan = this.#readNow(() => planWriteOp(this.#queries, op))
-      if (plan.valueToStore === null || this.#writer === null) return Promise.resolve(plan.output)
-      return this.#writer.submit(op)
+      const plan = this.#readNow(() => this.#planOnSnapshot(op))
+      if (this.#writer === null) return Promise.resolve(plan?.output ?? null)
+      if (plan === null || plan.valueToStore !== null) return this.#writer.submit(op)
+      return Promise.resolve(plan.output)
     } catch (error: unknown) {
       return Promise.reject(error instanceof Error ? error : new StorageError('sqlite failure'))
     }
+  }
+
+  /** A final `get-pr` answer from the cache (after this turn's check for other commits). */
+  #cachedAnswer(op: KeyedWriteOp): string | undefined {
+    if (op.kind !== 'get-pr') return undefined
+    this.#enterSnapshot()
+    return this.#answers.get(op.key, op.history)
+  }
+
+  /** The plan on the current snapshot; null when the writer must decide anyway. */
+  #planOnSnapshot(op: KeyedWriteOp): WritePlan | null {
+    if (op.kind !== 'get-pr') return planWriteOp(this.#queries, op)
+    // A checksum without rows always gets a new row: skip the package reads.
+    if (this.#writer !== null && !this.#queries.hasChecksum(op.key)) return null
+    const plan = planWriteOp(this.#queries, op)
+    if (plan.valueToStore === null && typeof plan.output === 'string') {
+      this.#answers.set(op.key, op.history, plan.output)
+    }
+    return plan
   }
 
   #read<T>(read: () => T): Promise<T> {
@@ -279,13 +317,22 @@ export class SqlitePrStore implements PrStore {
     }
   }
 
-  /** Runs `read` on one snapshot; driver errors become StorageErrors. */
+  /** Runs `read` on this turn's snapshot; driver errors become StorageErrors. */
   #readNow<T>(read: () => T): T {
-    if (this.#closed !== null) throw new StorageError('sqlite store is closed')
+    this.#enterSnapshot()
     try {
       return this.#queries.read(read)
     } catch (error: unknown) {
       if (error instanceof RangeError || error instanceof StorageError) throw error
+      throw new StorageError('sqlite read failed', { cause: error })
+    }
+  }
+
+  #enterSnapshot(): void {
+    if (this.#closed !== null) throw new StorageError('sqlite store is closed')
+    try {
+      this.#snapshot.enter()
+    } catch (error: unknown) {
       throw new StorageError('sqlite read failed', { cause: error })
     }
   }

@@ -1,8 +1,9 @@
 /**
- * The read side of the SQLite PR store: numeric maxima and minima as index reads on
- * `prserv_order`, plus the PRMAIN rows above its high-water mark (appended by other software,
- * usually none), found by a rowid range scan. Without a usable index (read-only store on a
- * file only BitBake wrote) every package read scans the package's PRMAIN rows instead.
+ * The read side of the SQLite PR store: package maxima as index reads on `prserv_order`, plus
+ * the PRMAIN rows above its high-water mark (appended by other software, usually none), found
+ * by a rowid range scan; a checksum's values straight from PRMAIN's primary key. Without a
+ * usable index (read-only store on a file only BitBake wrote) every package read scans the
+ * package's PRMAIN rows instead.
  */
 import type Database from 'better-sqlite3'
 import type { PackageKey, PrKey } from '../../services/prserv/pr-store.js'
@@ -27,11 +28,12 @@ function extremeSql(where: string, aggregate: 'max' | 'min'): string {
 /** Read statements, exported so that tests can check their query plans. */
 export const READ_SQL = {
   packageMax: extremeSql(PACKAGE, 'max'),
-  checksumMax: extremeSql(CHECKSUM, 'max'),
-  checksumMin: extremeSql(CHECKSUM, 'min'),
+  // Every row of the checksum (a handful), whoever wrote it: PRMAIN's primary key covers it.
+  checksumRows: `SELECT rowid AS rid, value FROM PRMAIN WHERE ${CHECKSUM}`,
   maxUnderBase: extremeSql(`${PACKAGE} AND sort_key > @low AND sort_key < @high`, 'max'),
   hasPackage: `SELECT 1 AS found FROM prserv_order WHERE ${PACKAGE} LIMIT 1`,
   hasRow: `SELECT 1 AS found FROM PRMAIN WHERE ${CHECKSUM} AND value = @value`,
+  hasChecksum: `SELECT 1 AS found FROM PRMAIN WHERE ${CHECKSUM} LIMIT 1`,
   // Unary `+` keeps the planner on the rowid range instead of the (version, pkgarch) index.
   tail:
     'SELECT checksum, value FROM PRMAIN WHERE rowid > ' +
@@ -45,7 +47,10 @@ interface TailRow {
   readonly value: string | null
 }
 
+const NO_TAIL_ROWS: readonly TailRow[] = []
+
 type ValueRow = { value: unknown }
+type ChecksumRow = { rid: number; value: unknown }
 type FoundRow = { found: number }
 type PackageParams = { version: string; pkgarch: string }
 type ChecksumParams = PackageParams & { checksum: string }
@@ -60,18 +65,29 @@ export class SqlitePrQueries implements PrReader {
   readonly #end: Database.Statement<[]>
   readonly #tail: Database.Statement<PackageParams, TailRow>
   readonly #hasRow: Database.Statement<ChecksumParams & { value: string }, FoundRow>
+  readonly #hasChecksum: Database.Statement<ChecksumParams, FoundRow>
+  readonly #checksumRows: Database.Statement<ChecksumParams, ChecksumRow>
   readonly #indexed: IndexedStatements | null
+  readonly #isCaughtUp: boolean
   #tailCache: Map<string, readonly TailRow[]> | null = null
 
-  constructor(db: Database.Database, isIndexed: boolean) {
+  /**
+   * `isCaughtUp`: the caller guarantees that no PRMAIN row lies above the high-water mark in
+   * any snapshot it reads (the writer, which indexes such rows first in each transaction and
+   * holds the write lock), so the indexed reads alone are complete.
+   */
+  constructor(db: Database.Database, isIndexed: boolean, isCaughtUp = false) {
     this.#db = db
     this.isIndexed = isIndexed
+    this.#isCaughtUp = isIndexed && isCaughtUp
     this.#begin = db.prepare<[]>('BEGIN')
     this.#end = db.prepare<[]>('ROLLBACK')
     this.#tail = db.prepare<PackageParams, TailRow>(
       isIndexed ? READ_SQL.tail : READ_SQL.packageRows,
     )
     this.#hasRow = db.prepare<ChecksumParams & { value: string }, FoundRow>(READ_SQL.hasRow)
+    this.#hasChecksum = db.prepare<ChecksumParams, FoundRow>(READ_SQL.hasChecksum)
+    this.#checksumRows = db.prepare<ChecksumParams, ChecksumRow>(READ_SQL.checksumRows)
     this.#indexed = isIndexed ? prepareIndexed(db) : null
   }
 
@@ -98,13 +114,11 @@ export class SqlitePrQueries implements PrReader {
   }
 
   checksumValue(key: PrKey, history: boolean): string | null {
-    const params = checksumParams(key)
-    const tail = this.#tailRows(key).filter((row) => row.checksum === key.checksum)
-    const tailValues = tail.map((row) => row.value)
-    if (history) {
-      return minRevision([valueOf(this.#indexed?.checksumMin.get(params)), ...tailValues])
-    }
-    return maxRevision([valueOf(this.#indexed?.checksumMax.get(params)), ...tailValues])
+    const rows = this.#checksumRows.all(checksumParams(key))
+    // Ties (equal numbers written differently, "1" and "01") resolve to the first row stored.
+    if (rows.length > 1) rows.sort((a, b) => a.rid - b.rid)
+    const values = rows.map((row) => toStoredValue(row.value))
+    return history ? minRevision(values) : maxRevision(values)
   }
 
   maxUnderBase(pkg: PackageKey, base: string): string | null {
@@ -128,11 +142,17 @@ export class SqlitePrQueries implements PrReader {
     return this.#hasRow.get({ ...checksumParams(key), value }) !== undefined
   }
 
+  /** Whether PRMAIN has any row of the checksum (whatever its value). */
+  hasChecksum(key: PrKey): boolean {
+    return this.#hasChecksum.get(checksumParams(key)) !== undefined
+  }
+
   #tailValues(pkg: PackageKey): (string | null)[] {
     return this.#tailRows(pkg).map((row) => row.value)
   }
 
   #tailRows(pkg: PackageKey): readonly TailRow[] {
+    if (this.#isCaughtUp) return NO_TAIL_ROWS
     const cacheKey = JSON.stringify([pkg.version, pkg.pkgarch])
     const cached = this.#tailCache?.get(cacheKey)
     if (cached !== undefined) return cached
@@ -147,8 +167,6 @@ export class SqlitePrQueries implements PrReader {
 
 interface IndexedStatements {
   readonly packageMax: Database.Statement<PackageParams, ValueRow>
-  readonly checksumMax: Database.Statement<ChecksumParams, ValueRow>
-  readonly checksumMin: Database.Statement<ChecksumParams, ValueRow>
   readonly maxUnderBase: Database.Statement<BaseParams, ValueRow>
   readonly hasPackage: Database.Statement<PackageParams, FoundRow>
 }
@@ -156,8 +174,6 @@ interface IndexedStatements {
 function prepareIndexed(db: Database.Database): IndexedStatements {
   return {
     packageMax: db.prepare<PackageParams, ValueRow>(READ_SQL.packageMax),
-    checksumMax: db.prepare<ChecksumParams, ValueRow>(READ_SQL.checksumMax),
-    checksumMin: db.prepare<ChecksumParams, ValueRow>(READ_SQL.checksumMin),
     maxUnderBase: db.prepare<BaseParams, ValueRow>(READ_SQL.maxUnderBase),
     hasPackage: db.prepare<PackageParams, FoundRow>(READ_SQL.hasPackage),
   }

@@ -28,11 +28,13 @@ export const ORDER_TABLE_DDL =
   'pkgarch TEXT NOT NULL, checksum TEXT NOT NULL, value TEXT, sort_key TEXT, ' +
   'created_at TEXT, peer TEXT)'
 
-/** Indexes of `prserv_order`: package maxima/ranges, and per-checksum minima/maxima. */
+/**
+ * Indexes of `prserv_order`: package maxima and ranges. A checksum's values are read through
+ * PRMAIN's primary key (version, pkgarch, checksum, value) instead: a checksum has few rows,
+ * and a second random-order index would cost every insert another page write.
+ */
 export const ORDER_INDEX_DDL = [
   'CREATE INDEX IF NOT EXISTS prserv_order_by_package ON prserv_order (version, pkgarch, sort_key)',
-  'CREATE INDEX IF NOT EXISTS prserv_order_by_checksum ' +
-    'ON prserv_order (version, pkgarch, checksum, sort_key)',
 ] as const
 
 /** Whether the database has a table called `name`. */

@@ -66,6 +66,27 @@ test('sqlite writer client: identical pending operations get one answer', async 
   assert.deepEqual(new Set(await Promise.all([...same, history])), new Set(['1:2']))
 })
 
+test('sqlite writer client: the batch listener runs before any write of the batch settles', async (t) => {
+  const writer = startFake()
+  t.after(() => writer.close())
+  let batchesSettled = 0
+  writer.setBatchSettledListener(() => {
+    batchesSettled += 1
+  })
+  const seen = await Promise.all(
+    ['a', 'b', 'bad'].map((checksum) =>
+      writer.submit(getPr(checksum)).then(
+        () => batchesSettled,
+        () => batchesSettled,
+      ),
+    ),
+  )
+  assert.deepEqual(seen, [1, 1, 1])
+  writer.setBatchSettledListener(null)
+  await writer.submit(getPr('c'))
+  assert.equal(batchesSettled, 1)
+})
+
 test('sqlite writer client: a failed op fails alone', async (t) => {
   const writer = startFake()
   t.after(() => writer.close())

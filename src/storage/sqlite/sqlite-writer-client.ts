@@ -94,6 +94,7 @@ export class SqliteWriterClient {
   #idleWaiters: (() => void)[] = []
   /** Resolves `close`'s wait: true on the thread's `closed` reply, false if it failed. */
   #closedWaiter: ((isClean: boolean) => void) | null = null
+  #batchSettledListener: (() => void) | null = null
 
   constructor(worker: Worker, options: WriterClientOptions) {
     this.#worker = worker
@@ -107,6 +108,14 @@ export class SqliteWriterClient {
     worker.on('exit', (code: number) => {
       this.#fail(new StorageError(`sqlite writer exited unexpectedly (code ${code})`))
     })
+  }
+
+  /**
+   * Sets the function called whenever a batch's outcome arrives (committed or not), before
+   * any of its operations settles: readers use it to drop what the commit may have changed.
+   */
+  setBatchSettledListener(listener: (() => void) | null): void {
+    this.#batchSettledListener = listener
   }
 
   /** Set once the writer thread has failed; every later write is refused with it. */
@@ -221,6 +230,7 @@ export class SqliteWriterClient {
       return
     }
     this.#inFlight = null
+    this.#batchSettledListener?.()
     if (message.type === 'batch-done') {
       inFlight.writes.forEach((write, index) => {
         settleWrite(write, message.results[index])
@@ -238,6 +248,8 @@ export class SqliteWriterClient {
     if (this.#failure !== null) return
     this.#failure = error
     const writes = [...(this.#inFlight?.writes ?? []), ...this.#queue.splice(0)]
+    // The batch in flight may have committed before the thread died.
+    if (this.#inFlight !== null) this.#batchSettledListener?.()
     this.#inFlight = null
     for (const write of writes) write.reject(error)
     this.#options.onFailure(error)

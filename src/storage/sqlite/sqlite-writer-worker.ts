@@ -25,24 +25,47 @@ function describeError(error: unknown): string {
 
 type BatchRunner = (ops: readonly WriteOp[]) => WriteOpResult[]
 
+/** Thrown out of the savepoint-free attempt when an operation (not BEGIN or COMMIT) failed. */
+class WriteOpFailedError extends Error {
+  override name = 'WriteOpFailedError'
+}
+
 /** Runs batches against an open writer database. */
 function createBatchRunner(opened: WriterDatabase): BatchRunner {
   const { db, rowWriter } = opened
-  const queries = new SqlitePrQueries(db, true)
+  // catchUp runs first in every batch transaction, under the write lock: no tail reads needed.
+  const queries = new SqlitePrQueries(db, true, true)
   let createdAt = ''
-  // Called inside the batch transaction, better-sqlite3 wraps each op in a SAVEPOINT, so a
-  // failing op is rolled back alone.
-  const runOp = db.transaction((op: WriteOp): WriteOpOutput => {
+  const applyOp = (op: WriteOp): WriteOpOutput => {
     if (op.kind === 'import-rows') return rowWriter.importRows(op.rows)
     const plan = queries.read(() => planWriteOp(queries, op))
     if (plan.valueToStore !== null) {
       rowWriter.insert(op.key, plan.valueToStore, op.origin, createdAt)
     }
     return plan.output
-  })
-  const runBatch = db.transaction((ops: readonly WriteOp[]): WriteOpResult[] => {
+  }
+  const startBatch = (): void => {
     rowWriter.catchUp()
     createdAt = new Date().toISOString()
+  }
+  // First attempt: no savepoint per operation (two statements each). Operations practically
+  // never fail, but if one does, its partial work must not be committed: the whole attempt
+  // is rolled back and the batch is run again with a savepoint per operation.
+  const runWithoutSavepoints = db.transaction((ops: readonly WriteOp[]): WriteOpResult[] => {
+    startBatch()
+    return ops.map((op): WriteOpResult => {
+      try {
+        return { ok: true, output: applyOp(op) }
+      } catch (error: unknown) {
+        throw new WriteOpFailedError('a write operation failed', { cause: error })
+      }
+    })
+  })
+  // Called inside the batch transaction, better-sqlite3 wraps each op in a SAVEPOINT, so a
+  // failing op is rolled back alone.
+  const runOp = db.transaction(applyOp)
+  const runWithSavepoints = db.transaction((ops: readonly WriteOp[]): WriteOpResult[] => {
+    startBatch()
     return ops.map((op): WriteOpResult => {
       try {
         return { ok: true, output: runOp(op) }
@@ -54,7 +77,15 @@ function createBatchRunner(opened: WriterDatabase): BatchRunner {
       }
     })
   })
-  return (ops) => runBatch.immediate(ops)
+  return (ops) => {
+    try {
+      return runWithoutSavepoints.immediate(ops)
+    } catch (error: unknown) {
+      // Failures of BEGIN or COMMIT fail the batch as before; only an operation's is retried.
+      if (!(error instanceof WriteOpFailedError)) throw error
+      return runWithSavepoints.immediate(ops)
+    }
+  }
 }
 
 interface Session {
