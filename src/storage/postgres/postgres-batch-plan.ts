@@ -4,35 +4,16 @@
  * those reads returned plus the rows decided earlier in the same batch.
  */
 import { planAllocation } from '../../services/prserv/allocation-plan.js'
-import type { PackageReads } from '../../services/prserv/allocation-plan.js'
-import type {
-  PackageKey,
-  PrKey,
-  ReconcileResult,
-  UpstreamView,
-} from '../../services/prserv/pr-store.js'
+import type { AllocationRequest, PackageReads } from '../../services/prserv/allocation-plan.js'
+import type { PackageKey, PrKey, ReconcileResult } from '../../services/prserv/pr-store.js'
 import { compareRevisions, isRevision, revisionSortKey } from '../../services/prserv/revision.js'
 
 /** Greater than every character of a sort key: bounds "keys starting with K" ranges. */
 export const SORT_KEY_CEILING = '\u007f'
 
-/** One operation that may store a row for its key. */
+/** One operation that may store a row for its key: an allocation, or an import. */
 export type AllocationOp =
-  | { readonly kind: 'get-pr'; readonly key: PrKey; readonly history: boolean }
-  | { readonly kind: 'import'; readonly key: PrKey; readonly value: string }
-  | { readonly kind: 'reconcile'; readonly key: PrKey; readonly upstream: UpstreamView }
-  | {
-      readonly kind: 'adopt'
-      readonly key: PrKey
-      readonly value: string
-      readonly history: boolean
-    }
-  | {
-      readonly kind: 'sub-value'
-      readonly key: PrKey
-      readonly base: string
-      readonly history: boolean
-    }
+  AllocationRequest | { readonly kind: 'import'; readonly key: PrKey; readonly value: string }
 
 /** What an operation answers: a revision, a reconcile outcome, or nothing (import). */
 export type AllocationOutput = string | ReconcileResult | null
