@@ -2,7 +2,11 @@
  * The configuration types every layer receives, and the built-in defaults. Values are produced
  * once at startup by load-config.ts; everything here is readonly and frozen.
  */
+import { DEFAULT_CLIENT_TIMEOUT_MS } from '../client/rpc-client.js'
 import type { LogLevel } from '../observability/logger.js'
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/chunking.js'
+import { DEFAULT_MAX_HEADER_COUNT } from '../protocol/handshake.js'
+import { DEFAULT_MAX_CONNECTIONS } from '../rpc/rpc-server.js'
 
 /** Config file read when neither `--config` nor `PRSERV_CONFIG` names one (may be missing). */
 export const DEFAULT_CONFIG_FILE = 'prserv.json'
@@ -26,16 +30,19 @@ export const DEFAULT_CLIENT_LOG_LEVEL: LogLevel = 'warn'
 export const BITBAKE_MAX_LINE_BYTES = 65_536
 /** Longest accepted line, in bytes, excluding the newline (1 MiB). */
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576
-/** Largest accepted message after chunk-stream reassembly, in bytes (16 MiB). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 16_777_216
-/** Most handshake header lines accepted before the empty line. */
-export const DEFAULT_MAX_HEADER_COUNT = 32
-/** Most client connections open at once; also the PostgreSQL pool size per dataset. */
-export const DEFAULT_MAX_CONNECTIONS = 1000
+/**
+ * Largest accepted message after chunk-stream reassembly, in bytes (16 MiB); most handshake
+ * header lines; most client connections open at once (also capping the PostgreSQL pool); the
+ * client's wait for each reply. The layers that enforce them own the values.
+ */
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_HEADER_COUNT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_CLIENT_TIMEOUT_MS,
+}
 /** Most write requests queued for the database at once, across all connections. */
 export const DEFAULT_MAX_PENDING_WRITES = 10_000
-/** Client wait for each reply line or message, in milliseconds (BitBake uses 30 s). */
-export const DEFAULT_CLIENT_TIMEOUT_MS = 30_000
 
 /** Where a dataset lives: a SQLite file or a PostgreSQL database. */
 export type StorageConfig =
