@@ -48,11 +48,6 @@ export class FrameQueue implements AsyncIterableIterator<string, undefined> {
     return this.#isEnded
   }
 
-  /** Whether received frames are waiting for the consumer. */
-  get hasQueuedFrames(): boolean {
-    return this.#head < this.#frames.length
-  }
-
   /** Adds a received frame (ignored after the end). */
   push(frame: string): void {
     if (this.#isEnded) return

@@ -54,13 +54,17 @@ export type PrSession = null
 
 export function parsePackageKey(command: string, body: Body): PackageKey {
   return {
-    version: requireString(command, body, 'version'),
-    pkgarch: requireString(command, body, 'pkgarch'),
+    version: requireString(command, 'version', body.version),
+    pkgarch: requireString(command, 'pkgarch', body.pkgarch),
   }
 }
 
 function parsePrKey(command: string, body: Body): PrKey {
-  return { ...parsePackageKey(command, body), checksum: requireString(command, body, 'checksum') }
+  return {
+    version: requireString(command, 'version', body.version),
+    pkgarch: requireString(command, 'pkgarch', body.pkgarch),
+    checksum: requireString(command, 'checksum', body.checksum),
+  }
 }
 
 /** Parser for `get-pr`/`test-pr`: a missing `history` (clients before 2.10) takes the default. */
@@ -72,7 +76,7 @@ export function createPrQueryParser(
     const body = parseBody(command, raw)
     return {
       key: parsePrKey(command, body),
-      history: optionalBoolean(command, body, 'history', defaultHistory),
+      history: optionalBoolean(command, 'history', body.history, defaultHistory),
     }
   }
 }
@@ -101,13 +105,13 @@ export function createExportParser(defaultHistory: boolean): (body: unknown) => 
     const body = parseBody(command, raw)
     return {
       filter: {
-        version: optionalString(command, body, 'version'),
-        pkgarch: optionalString(command, body, 'pkgarch'),
-        checksum: optionalString(command, body, 'checksum'),
-        history: optionalBoolean(command, body, 'history', defaultHistory),
+        version: optionalString(command, 'version', body.version),
+        pkgarch: optionalString(command, 'pkgarch', body.pkgarch),
+        checksum: optionalString(command, 'checksum', body.checksum),
+        history: optionalBoolean(command, 'history', body.history, defaultHistory),
       },
-      colinfo: optionalBoolean(command, body, 'colinfo', false),
-      audit: optionalBoolean(command, body, 'audit', false),
+      colinfo: optionalBoolean(command, 'colinfo', body.colinfo, false),
+      audit: optionalBoolean(command, 'audit', body.audit, false),
     }
   }
 }

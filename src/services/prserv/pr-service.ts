@@ -43,7 +43,8 @@ export class PrService {
   }
 
   /** `get-pr`: the revision for a build, allocated and stored when new. */
-  async getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string> {
+  getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string> {
+    // Not async: the store's promise is returned as it is (the path of every lookup).
     if (this.#upstream === null) return this.#store.getPr(key, history, origin)
     return this.#getPrWithUpstream(this.#upstream, key, history, origin)
   }
