@@ -217,6 +217,51 @@ LANGUAGE sql STABLE AS $fn$
 $fn$`
 
 /** Every migration, in order. Never edit an applied one: append a new one. */
+/**
+ * Migration 3: one index probe per read instead of two. A package maximum (and the largest
+ * value under a base) is the first entry of a `(version, pkgarch, sort_key DESC, id)` range, so
+ * the row stored first among equal keys comes out of one descent. A checksum's smallest and
+ * largest values come from one pass over its own rows, found through BitBake's key (the
+ * `OFFSET 0` fence keeps the planner from getting the aggregates' order by walking the whole
+ * package in the package index, as migration 2 explains). The checksum
+ * index of migration 1 is no longer read by anything, so it goes: one index less per insert.
+ */
+const PACKAGE_LATEST_INDEX = `
+CREATE INDEX prmain_package_latest ON prmain (version, pkgarch, sort_key DESC, id)
+  WHERE sort_key IS NOT NULL`
+
+const READ_STATE_FUNCTION_V3 = `
+CREATE OR REPLACE FUNCTION prserv_read_state(lookups jsonb)
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE sql STABLE AS $fn$
+  WITH l AS (
+    SELECT * FROM jsonb_to_recordset(lookups)
+      AS l(k text, i integer, p integer, v text, a text, c text, b text, h text)
+  )
+  SELECT l.k, l.i, l.p, NULL::text, (
+    SELECT r.value FROM prmain r
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key IS NOT NULL
+    ORDER BY r.sort_key DESC, r.id LIMIT 1)
+  FROM l WHERE l.k = 'p'
+  UNION ALL
+  SELECT l.k, l.i, l.p, e.lo, e.hi
+  FROM l CROSS JOIN LATERAL (
+    SELECT (array_agg(x.value ORDER BY x.sort_key, x.id))[1] AS lo,
+           (array_agg(x.value ORDER BY x.sort_key DESC, x.id))[1] AS hi
+    FROM (
+      SELECT r.value, r.sort_key, r.id FROM prmain r
+      WHERE r.version = l.v AND r.pkgarch = l.a AND r.checksum = l.c OFFSET 0) AS x
+    WHERE x.sort_key IS NOT NULL
+  ) AS e
+  WHERE l.k = 'c'
+  UNION ALL
+  SELECT l.k, l.i, l.p, NULL::text, (
+    SELECT r.value FROM prmain r
+    WHERE r.version = l.v AND r.pkgarch = l.a AND r.sort_key > l.b AND r.sort_key < l.h
+    ORDER BY r.sort_key DESC, r.id LIMIT 1)
+  FROM l WHERE l.k = 's'
+$fn$`
+
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
@@ -234,6 +279,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     version: 2,
     name: 'checksum reads through the key index whatever the statistics; cheaper sort key',
     statements: [READ_STATE_FUNCTION_V2, SORT_KEY_FUNCTION_V2],
+  },
+  {
+    version: 3,
+    name: 'one index probe per allocation read; checksum order index dropped',
+    statements: [
+      PACKAGE_LATEST_INDEX,
+      READ_STATE_FUNCTION_V3,
+      'DROP INDEX prmain_package_order',
+      'DROP INDEX prmain_checksum_order',
+    ],
   },
 ]
 
