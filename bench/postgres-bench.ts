@@ -8,6 +8,7 @@ import { BENCH_PKGARCH, formatChecksum } from './pr-requests.js'
 import { startPostgresCluster } from './postgres-cluster.js'
 import { runSqlLoad } from './postgres-direct-load.js'
 import { formatAllocVersions, runScenario } from './scenario-runner.js'
+import { migratePostgresSchema } from '../src/storage/postgres/postgres-migrations.js'
 
 const PLAIN_VERSION = 'bench-plain-1.0-r0'
 
@@ -26,6 +27,16 @@ export async function runPostgresBench(context: BenchContext): Promise<void> {
     context.log(`pg raw-insert at ${connectionCount} connections`)
     context.results.push(
       await runSqlLoad({ label: 'pg raw-insert', url: directUrl, ...timing, ...RAW_INSERT }),
+    )
+    context.log(`pg raw-insert-prmain at ${connectionCount} connections`)
+    const prmainUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_prmain`)
+    context.results.push(
+      await runSqlLoad({
+        label: 'pg raw-insert-prmain',
+        url: prmainUrl,
+        ...timing,
+        ...RAW_PRMAIN_INSERT,
+      }),
     )
     context.log(`pg plain-alloc-1 at ${connectionCount} connections`)
     context.results.push(
@@ -64,6 +75,19 @@ async function describeDurability(url: string): Promise<string> {
   }
 }
 
+/** A check that `table` holds exactly one row per acknowledged operation. */
+function checkRowCount(
+  table: string,
+): (sql: postgres.Sql, acknowledgedCount: number) => Promise<string> {
+  return async (sql, acknowledgedCount) => {
+    const [row] = await sql<{ rows: string }[]>`SELECT count(*) AS rows FROM ${sql(table)}`
+    const rows = Number(row?.rows)
+    return rows === acknowledgedCount
+      ? `ok ${rows}`
+      : `MISMATCH acked ${acknowledgedCount} rows ${rows}`
+  }
+}
+
 /** One autocommit single-row INSERT per operation: PostgreSQL's durable commit rate. */
 const RAW_INSERT = {
   setUp: async (sql: postgres.Sql): Promise<void> => {
@@ -74,13 +98,25 @@ const RAW_INSERT = {
     await sql`INSERT INTO bench_raw_insert VALUES (
       ${`raw-${clientIndex}`}, ${BENCH_PKGARCH}, ${formatChecksum('', counter)}, ${String(counter)})`
   },
-  check: async (sql: postgres.Sql, acknowledgedCount: number): Promise<string> => {
-    const [row] = await sql<{ rows: string }[]>`SELECT count(*) AS rows FROM bench_raw_insert`
-    const rows = Number(row?.rows)
-    return rows === acknowledgedCount
-      ? `ok ${rows}`
-      : `MISMATCH acked ${acknowledgedCount} rows ${rows}`
+  check: checkRowCount('bench_raw_insert'),
+}
+
+/**
+ * The same single-row INSERT into a table of the server's own schema (`prmain` with its
+ * generated sort key and indexes, created by the server's migrations): what storing one PR row
+ * costs before any allocation logic. Context for `pg alloc-64 / raw insert`, not a target.
+ */
+const RAW_PRMAIN_INSERT = {
+  setUp: async (sql: postgres.Sql): Promise<void> => {
+    await migratePostgresSchema(sql)
   },
+  operation: async (sql: postgres.Sql, clientIndex: number, counter: number): Promise<void> => {
+    const checksum = formatChecksum(clientIndex.toString(16).padStart(4, '0'), counter)
+    await sql`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+      VALUES (${`raw-${clientIndex % 64}`}, ${BENCH_PKGARCH}, ${checksum}, ${String(counter)},
+              now(), 'bench')`
+  },
+  check: checkRowCount('prmain'),
 }
 
 /**
