@@ -21,6 +21,7 @@ function createBatcher(options: Partial<Omit<BatcherOptions, 'runBatch'>> = {}) 
     maxBatchOps: 100,
     maxBatchPackages: 100,
     maxInFlightBatches: 4,
+    minBatchOpsWhileBusy: 1,
     maxQueuedOps: 1000,
     operationTimeoutMs: 5_000,
     ...options,
@@ -128,6 +129,7 @@ void test('batcher: a failed batch fails its unanswered operations with its erro
     maxBatchOps: 10,
     maxBatchPackages: 10,
     maxInFlightBatches: 1,
+    minBatchOpsWhileBusy: 1,
     maxQueuedOps: 10,
     operationTimeoutMs: 5_000,
     runBatch: (entries) => {
@@ -154,4 +156,37 @@ void test('batcher: close waits for running batches and refuses new operations',
   await harness.releaseAll()
   await closing
   assert.equal(await answer, 'v:a')
+})
+
+void test('batcher: beside a running batch, the next starts once enough operations wait', async () => {
+  const harness = createBatcher({ minBatchOpsWhileBusy: 3 })
+  const first = harness.batcher.submit(op('p0', 'c0'), 'peer')
+  await tick()
+  // One batch runs: two waiting operations are too few to start another.
+  const waiting = [1, 2].map((index) => harness.batcher.submit(op(`p${index}`, 'c'), 'peer'))
+  await tick()
+  assert.equal(harness.batches.length, 1)
+  // The third makes it worth a batch of its own, beside the running one.
+  const third = harness.batcher.submit(op('p3', 'c'), 'peer')
+  await tick()
+  assert.deepEqual(
+    harness.batches.map((batch) => batch.map((entry) => entry.op.key.version)),
+    [['p0'], ['p1', 'p2', 'p3']],
+  )
+  // A lone operation waits for the running batches, then goes at once.
+  const lone = harness.batcher.submit(op('p4', 'c'), 'peer')
+  await tick()
+  assert.equal(harness.batches.length, 2)
+  await harness.releaseAll()
+  assert.deepEqual(await Promise.all([first, ...waiting, third, lone]), [
+    'p0:c0',
+    'p1:c',
+    'p2:c',
+    'p3:c',
+    'p4:c',
+  ])
+  assert.deepEqual(
+    harness.batches[2]?.map((entry) => entry.op.key.version),
+    ['p4'],
+  )
 })

@@ -28,6 +28,13 @@ export interface BatcherOptions {
   readonly maxBatchPackages: number
   /** Most batches running at once. */
   readonly maxInFlightBatches: number
+  /**
+   * While a batch is running, another starts only once this many operations wait (1: at
+   * once); with none running, one starts at once. A batch costs the database a fixed amount of
+   * work whatever its size, so under load fewer, larger batches serve more requests; a waiting
+   * operation goes at the latest when the running batches have ended.
+   */
+  readonly minBatchOpsWhileBusy: number
   /** Most operations waiting; beyond it new ones fail at once ("database overloaded"). */
   readonly maxQueuedOps: number
   /** An operation without an answer this long after submission fails. */
@@ -157,7 +164,9 @@ export class AllocationBatcher {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#options.maxInFlightBatches) {
+    const { maxInFlightBatches, minBatchOpsWhileBusy } = this.#options
+    while (this.#inFlight < maxInFlightBatches) {
+      if (this.#inFlight > 0 && this.#queue.length < minBatchOpsWhileBusy) break
       const batch = this.#takeBatch()
       if (batch.length === 0) break
       this.#inFlight++

@@ -42,6 +42,12 @@ export const DEFAULT_MAX_BATCH_OPS = 512
 export const DEFAULT_MAX_BATCH_PACKAGES = 64
 /** Default most batches running at once (further capped by the pool size). */
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
+/**
+ * Default operations that must wait before a batch starts beside running ones: half of the 64
+ * clients the benchmark drives, where it served 10–20% more allocations per second than
+ * starting batches at once (bench/RESULTS.md, 2026-11-23).
+ */
+export const DEFAULT_MIN_BATCH_OPS_WHILE_BUSY = 32
 /** Default most queued allocations before new ones fail ("database overloaded"). */
 export const DEFAULT_MAX_QUEUED_OPS = 20_000
 
@@ -67,6 +73,8 @@ export interface PostgresPrStoreOptions {
   readonly maxBatchPackages?: number
   /** Default DEFAULT_MAX_IN_FLIGHT_BATCHES, never more than `maxConnections`. */
   readonly maxInFlightBatches?: number
+  /** Default DEFAULT_MIN_BATCH_OPS_WHILE_BUSY (see BatcherOptions). */
+  readonly minBatchOpsWhileBusy?: number
   /** Default DEFAULT_MAX_QUEUED_OPS (`--max-pending-writes` is the natural source). */
   readonly maxQueuedOps?: number
   /**
@@ -126,6 +134,7 @@ export async function openPostgresPrStore(
       options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES,
       options.maxConnections,
     ),
+    minBatchOpsWhileBusy: options.minBatchOpsWhileBusy ?? DEFAULT_MIN_BATCH_OPS_WHILE_BUSY,
     maxQueuedOps: options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS,
   })
 }
@@ -137,6 +146,7 @@ interface StoreSettings {
   readonly maxBatchOps: number
   readonly maxBatchPackages: number
   readonly maxInFlightBatches: number
+  readonly minBatchOpsWhileBusy: number
   readonly maxQueuedOps: number
 }
 
