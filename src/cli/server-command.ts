@@ -56,6 +56,7 @@ export async function openPrStore(
         readOnly: options.isReadOnly,
         maxConnections: Math.min(DEFAULT_POSTGRES_POOL_SIZE, options.config.limits.maxConnections),
         maxQueuedOps: options.config.limits.maxPendingWrites,
+        prepareStatements: options.config.postgres.prepareStatements,
         logger: options.log,
       })
     default:

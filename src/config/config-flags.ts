@@ -41,6 +41,8 @@ export type ServerFlags = {
   readonly maxHeaderCount?: string | undefined
   /** `--max-pending-writes <n>` */
   readonly maxPendingWrites?: string | undefined
+  /** `--pg-unnamed-statements` */
+  readonly pgUnnamedStatements?: boolean | undefined
 }
 
 /** Parsed `prserv client` flags for the options in `CLIENT_OPTIONS`; see `ServerFlags`. */
@@ -83,6 +85,7 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>): Ser
     maxMessageBytes: text('maxMessageBytes'),
     maxHeaderCount: text('maxHeaderCount'),
     maxPendingWrites: text('maxPendingWrites'),
+    pgUnnamedStatements: flag('pgUnnamedStatements'),
   }
 }
 

@@ -31,6 +31,7 @@ const ALL_SERVER_FLAGS: Required<ServerFlags> = {
   maxMessageBytes: '1',
   maxHeaderCount: '1',
   maxPendingWrites: '1',
+  pgUnnamedStatements: true,
 }
 const ALL_CLIENT_FLAGS: Required<ClientFlags> = {
   config: 'c',

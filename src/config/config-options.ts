@@ -192,6 +192,16 @@ export const SERVER_OPTIONS: readonly OptionSpec<ServerFlags>[] = [
     description: 'Most handshake header lines per connection',
   }),
   option({
+    key: 'pg_unnamed_statements',
+    flagKey: 'pgUnnamedStatements',
+    long: '--pg-unnamed-statements',
+    arity: 'switch',
+    envName: 'PRSERV_PG_UNNAMED_STATEMENTS',
+    defaultText: 'false',
+    description:
+      'PostgreSQL: no named prepared statements, for poolers without them (pgbouncer < 1.21)',
+  }),
+  option({
     key: 'max_pending_writes',
     flagKey: 'maxPendingWrites',
     long: '--max-pending-writes',

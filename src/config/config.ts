@@ -41,8 +41,8 @@ export {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_CLIENT_TIMEOUT_MS,
 }
-/** Most write requests queued for the database at once, across all connections. */
-export const DEFAULT_MAX_PENDING_WRITES = 10_000
+/** Most write requests queued for the database at once; the stores own the value. */
+export { DEFAULT_MAX_PENDING_WRITES } from '../storage/write-queue-limit.js'
 
 /** Where a dataset lives: a SQLite file or a PostgreSQL database. */
 export type StorageConfig =
@@ -125,6 +125,16 @@ export interface DatasetConfig {
   readonly defaultHistory: boolean
 }
 
+/** How PostgreSQL datasets talk to their database. */
+export interface PostgresSettings {
+  /**
+   * Named prepared statements (default true). false (`--pg-unnamed-statements`) behind
+   * poolers that do not support them: each parameterised statement then costs one more round
+   * trip.
+   */
+  readonly prepareStatements: boolean
+}
+
 /** Everything `prserv server` needs. Frozen. */
 export interface ServerConfig {
   /** Absolute path of the config file that was read, or null when none was. */
@@ -133,6 +143,8 @@ export interface ServerConfig {
   readonly datasets: readonly DatasetConfig[]
   /** Input caps shared by all listeners. */
   readonly limits: ServerLimits
+  /** Settings of every PostgreSQL dataset. */
+  readonly postgres: PostgresSettings
   /** Root logger level. */
   readonly logLevel: LogLevel
   /** The sync mode that was asked for; informational only (see `SyncMode`). */

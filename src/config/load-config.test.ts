@@ -114,6 +114,15 @@ const PRECEDENCE_CASES: readonly PrecedenceCase[] = [
     expected: [null, 'file-up:1', 'env-up:2', 'flag-up:3'],
   },
   {
+    key: 'pg_unnamed_statements',
+    fileValue: true,
+    envName: 'PRSERV_PG_UNNAMED_STATEMENTS',
+    envValue: '0',
+    flags: { pgUnnamedStatements: true },
+    read: (c) => c.postgres.prepareStatements,
+    expected: [true, false, true, false],
+  },
+  {
     key: 'max_connections',
     fileValue: 10,
     envName: 'PRSERV_MAX_CONNECTIONS',

@@ -29,7 +29,12 @@ import {
 } from './config-layers.js'
 import type { Layer } from './config-layers.js'
 import { CLIENT_OPTIONS, SERVER_OPTIONS } from './config-options.js'
-import { parseLogLevel, parsePositiveInteger, parseSyncMode } from './config-values.js'
+import {
+  parseBoolean,
+  parseLogLevel,
+  parsePositiveInteger,
+  parseSyncMode,
+} from './config-values.js'
 import type { Fail } from './config-values.js'
 import { parseConnectAddress } from './network-address.js'
 import { resolveDatasets } from './resolve-datasets.js'
@@ -68,6 +73,10 @@ export function loadServerConfig(input: LoadConfigInput<ServerFlags>): ServerCon
     configPath: file?.path ?? null,
     datasets: resolveDatasets({ file, layers, cwd: input.cwd, warnings }),
     limits: resolveLimits(layers, warnings),
+    postgres: {
+      prepareStatements: !resolveSetting('pg_unnamed_statements', layers, parseBoolean, false)
+        .value,
+    },
     logLevel: resolveSetting('log_level', layers, parseLogLevel, DEFAULT_LOG_LEVEL).value,
     syncMode: syncMode.value,
     warnings,

@@ -26,11 +26,21 @@ interface Replica {
   readonly address: string
 }
 
-/** Starts `prserv server` as a user would, and resolves with its listening address. */
-async function startReplica(t: TestContext, url: string): Promise<Replica> {
+/**
+ * Starts `prserv server` as a user would, and resolves with its listening address. `extraArgs`
+ * are further flags.
+ */
+async function startReplica(
+  t: TestContext,
+  url: string,
+  extraArgs: readonly string[],
+): Promise<Replica> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'server', '--database', url, '--bind', '127.0.0.1:0'],
+    [
+      ...['--import', 'tsx', 'src/cli/main.ts', 'server'],
+      ...['--database', url, '--bind', '127.0.0.1:0', ...extraArgs],
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   t.after(async () => {
@@ -135,7 +145,10 @@ void test('postgres replicas: 4 server processes, 256 clients, one replica kille
   const db = await createTestDatabase()
   t.after(() => db.drop())
   const replicas = await Promise.all(
-    Array.from({ length: REPLICAS }, () => startReplica(t, db.url)),
+    // Half of them as behind an old pgbouncer: both statement styles share one database.
+    Array.from({ length: REPLICAS }, (_, index) =>
+      startReplica(t, db.url, index % 2 === 0 ? [] : ['--pg-unnamed-statements']),
+    ),
   )
   const killed = new Set<Replica>()
   const answers: Answer[] = []

@@ -29,6 +29,7 @@ import { exportPrRows } from './postgres-export.js'
 import { importPrRows } from './postgres-import.js'
 import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
 import { PostgresPool } from './postgres-pool.js'
+import { DEFAULT_MAX_PENDING_WRITES } from '../write-queue-limit.js'
 
 /** Default connection attempt limit: a down database is reported well within 30 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000
@@ -48,8 +49,6 @@ export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
  * starting batches at once (bench/RESULTS.md, 2026-11-23).
  */
 export const DEFAULT_MIN_BATCH_OPS_WHILE_BUSY = 32
-/** Default most queued allocations before new ones fail ("database overloaded"). */
-export const DEFAULT_MAX_QUEUED_OPS = 20_000
 
 /** Options of `openPostgresPrStore`. Durations in milliseconds. */
 export interface PostgresPrStoreOptions {
@@ -75,7 +74,7 @@ export interface PostgresPrStoreOptions {
   readonly maxInFlightBatches?: number
   /** Default DEFAULT_MIN_BATCH_OPS_WHILE_BUSY (see BatcherOptions). */
   readonly minBatchOpsWhileBusy?: number
-  /** Default DEFAULT_MAX_QUEUED_OPS (`--max-pending-writes` is the natural source). */
+  /** Default DEFAULT_MAX_PENDING_WRITES (`--max-pending-writes` is the natural source). */
   readonly maxQueuedOps?: number
   /**
    * Named prepared statements (default true). false behind poolers without prepared-statement
@@ -135,7 +134,7 @@ export async function openPostgresPrStore(
       options.maxConnections,
     ),
     minBatchOpsWhileBusy: options.minBatchOpsWhileBusy ?? DEFAULT_MIN_BATCH_OPS_WHILE_BUSY,
-    maxQueuedOps: options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS,
+    maxQueuedOps: options.maxQueuedOps ?? DEFAULT_MAX_PENDING_WRITES,
   })
 }
 

@@ -27,12 +27,11 @@ import { SqlitePrQueries } from './sqlite-queries.js'
 import { SqliteTurnSnapshot } from './sqlite-turn-snapshot.js'
 import { planWriteOp } from './sqlite-write-ops.js'
 import type { KeyedWriteOp, WriteOpOutput, WritePlan } from './sqlite-write-ops.js'
+import { DEFAULT_MAX_PENDING_WRITES } from '../write-queue-limit.js'
 import { startSqliteWriter } from './sqlite-writer-client.js'
 import type { WriterStartup } from './sqlite-writer-protocol.js'
 import type { SqliteWriterClient } from './sqlite-writer-client.js'
 
-/** Default bound of the write queue (operations waiting for the next batch). */
-export const DEFAULT_MAX_PENDING_WRITES = 10_000
 /** Default time a connection waits for another process's lock before failing. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000
 /** Largest number of write operations committed in one transaction. */
