@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL schema: migrations applied once however many replicas start together,
- * version checks, the SQL sort key equal to revisionSortKey, and reads that stay index reads
- * without table statistics.
+ * The PostgreSQL schema: migrations applied once however many replicas start together, an
+ * upgrade of a version 2 database with rows, version checks, the SQL sort key equal to
+ * revisionSortKey, and reads that stay index reads without table statistics.
  */
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
@@ -160,3 +160,44 @@ function assertIndexReads(plan: readonly { 'QUERY PLAN': string }[]): void {
   const executionPages = Number(/shared hit=(\d+)/.exec(text)?.[1] ?? 'NaN')
   assert.ok(executionPages < 100, `few pages read:\n${text}`)
 }
+
+void test('postgres schema: a version 2 database with rows is upgraded and keeps its answers', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  // The schema as version 2 left it, built from the migrations themselves.
+  await sql`CREATE TABLE schema_migrations (component text NOT NULL, version integer NOT NULL,
+    name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (component, version))`
+  for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version <= 2)) {
+    for (const statement of migration.statements) await sql.unsafe(statement)
+    await sql`INSERT INTO schema_migrations (component, version, name)
+      VALUES ('pr', ${migration.version}, ${migration.name})`
+  }
+  // "10" is the numeric maximum ("9" the textual one); c1 holds two values (history mode).
+  for (const [checksum, value] of [
+    ['c0', '9'],
+    ['c1', '3'],
+    ['c1', '5'],
+    ['c2', '10'],
+  ] as const) {
+    await sql`INSERT INTO prmain (version, pkgarch, checksum, value) VALUES ('v', 'a', ${checksum}, ${value})`
+  }
+  const store = await openPostgresPrStore({ url, readOnly: false, maxConnections: 2 })
+  t.after(() => store.close())
+  const indexes = await sql<{ indexname: string }[]>`
+    SELECT indexname FROM pg_indexes WHERE tablename = 'prmain' ORDER BY indexname`
+  assert.deepEqual(
+    indexes.map((row) => row.indexname),
+    ['prmain_bitbake_key', 'prmain_package_latest', 'prmain_pkey'],
+  )
+  const pkg = { version: 'v', pkgarch: 'a' }
+  const origin = { peer: 'test' }
+  assert.equal(await store.maxPackagePr(pkg), '10')
+  assert.equal(await store.testPr({ ...pkg, checksum: 'c1' }, true), '3')
+  assert.equal(await store.testPr({ ...pkg, checksum: 'c1' }, false), '5')
+  // Existing answers stay; a new checksum goes above the numeric maximum.
+  assert.equal(await store.getPr({ ...pkg, checksum: 'c1' }, true, origin), '3')
+  assert.equal(await store.getPr({ ...pkg, checksum: 'c2' }, false, origin), '10')
+  assert.equal(await store.getPr({ ...pkg, checksum: 'new' }, false, origin), '11')
+  // No-history: a checksum below the maximum moves up to a new value (prserv.md §4.2).
+  assert.equal(await store.getPr({ ...pkg, checksum: 'c0' }, false, origin), '12')
+})
