@@ -135,21 +135,7 @@ export class SqliteRowWriter {
    * added; `createdAt` is ISO-8601 UTC.
    */
   insert(key: PrKey, value: string, origin: WriteOrigin, createdAt: string): boolean {
-    const { version, pkgarch, checksum } = key
-    const result = this.#insertMain.run(version, pkgarch, checksum, value)
-    if (result.changes === 0) return false
-    const sortKey = revisionSortKey(value)
-    this.#insertOrder.run(
-      result.lastInsertRowid,
-      version,
-      pkgarch,
-      checksum,
-      value,
-      sortKey,
-      createdAt,
-      origin.peer,
-    )
-    return true
+    return this.#store({ ...key, value, createdAt, peer: origin.peer })
   }
 
   /**
@@ -162,20 +148,26 @@ export class SqliteRowWriter {
     for (const row of rows) {
       const { version, pkgarch, checksum, value } = row
       if (this.#hasRow.get(version, pkgarch, checksum, value) !== undefined) continue
-      const result = this.#insertMain.run(version, pkgarch, checksum, value)
-      if (result.changes === 0) continue
-      this.#insertOrder.run(
-        result.lastInsertRowid,
-        version,
-        pkgarch,
-        checksum,
-        value,
-        value === null ? null : revisionSortKey(value),
-        row.createdAt,
-        row.peer,
-      )
-      written += 1
+      if (this.#store(row)) written += 1
     }
     return { written, skipped: rows.length - written }
+  }
+
+  /** Inserts `row` into PRMAIN unless present, then its order entry; whether it was added. */
+  #store(row: AuditedPrRow): boolean {
+    const { version, pkgarch, checksum, value } = row
+    const result = this.#insertMain.run(version, pkgarch, checksum, value)
+    if (result.changes === 0) return false
+    this.#insertOrder.run(
+      result.lastInsertRowid,
+      version,
+      pkgarch,
+      checksum,
+      value,
+      value === null ? null : revisionSortKey(value),
+      row.createdAt,
+      row.peer,
+    )
+    return true
   }
 }
