@@ -122,28 +122,31 @@ void test('postgres schema: allocation reads are index reads without table stati
     SELECT 'small' || (n % 64), 'a', 'c' || n, (n / 64)::text FROM generate_series(0, 12000) AS n`
   await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
     SELECT 'big', 'a', 'c' || n, n::text FROM generate_series(0, 20000) AS n`
-  const lookups = JSON.stringify([
-    { k: 'p', i: 0, p: 0, v: 'big', a: 'a' },
-    { k: 'c', i: 0, p: 0, v: 'big', a: 'a', c: 'c7' },
-    { k: 'c', i: 1, p: 0, v: 'big', a: 'a', c: 'new' },
-    { k: 's', i: 0, p: 0, v: 'big', a: 'a', b: '"5', h: '"5\u007f' },
-  ])
+  // Package "big"; checksums c7 and "new"; values under 5 (sort keys "5 .. "5<DEL>).
+  const args = ['{big}', '{a}', '{0,0}', '{c7,new}', '{0}', '{"\\"5"}', '{"\\"5\u007f"}']
+  const call =
+    'prserv_state($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[])'
   const custom = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
-    'EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM prserv_read_state($1::text::jsonb)',
-    [lookups],
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM ${call}`,
+    args,
   )
   assertIndexReads(custom)
+  const [state] = await sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${call}`, args)
+  assert.equal(state?.n, 4)
   // Sessions cache a generic plan, made without statistics on a new database (issue #3 §2:
   // with one, each checksum lookup walked the whole hot package).
   const reserved = await sql.reserve()
   let generic: readonly { 'QUERY PLAN': string }[]
   try {
     await reserved`SET plan_cache_mode = force_generic_plan`
-    // Simple protocol: the statement's own `$1` is not a driver parameter.
-    await reserved.unsafe('PREPARE read_state(jsonb) AS SELECT * FROM prserv_read_state($1)')
-    const literal = lookups.replaceAll("'", "''")
+    // Simple protocol: the statement's own parameters are not driver parameters.
+    await reserved.unsafe(
+      'PREPARE read_state(text[], text[], integer[], text[], integer[], text[], text[]) AS ' +
+        `SELECT * FROM ${call.replaceAll(/::[a-z]+\[\]/g, '')}`,
+    )
+    const literals = args.map((arg) => `'${arg}'`).join(', ')
     generic = await reserved.unsafe<{ 'QUERY PLAN': string }[]>(
-      `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) EXECUTE read_state('${literal}'::jsonb)`,
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) EXECUTE read_state(${literals})`,
     )
     await reserved.unsafe('DEALLOCATE read_state; RESET plan_cache_mode')
   } finally {

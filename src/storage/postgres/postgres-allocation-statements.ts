@@ -1,7 +1,8 @@
 /**
- * The SQL of batched allocation: the unlocked state read of read-only stores, and the
- * two-round-trip write transaction (BEGIN + lock-and-read pipelined; INSERT + COMMIT
- * pipelined) on a reserved connection.
+ * The SQL of batched allocation: the unlocked state read of read-only stores, the
+ * one-statement guarded write (prserv_apply), and the two-round-trip write transaction
+ * (BEGIN + lock-and-read pipelined; INSERT + COMMIT pipelined) on a reserved connection.
+ * Lookups and rows travel as array arguments (postgres-lookup-arrays.ts).
  *
  * Driver discipline (postgres 3.4: a statement sent on a reserved connection after the
  * server closed it crashes the process from a timer, porsager/postgres#1208): statements are
@@ -11,7 +12,8 @@
  */
 import type { ReservedSql, Sql } from 'postgres'
 import type { AllocationStatements, NewRow } from './postgres-batch-executor.js'
-import type { StateLookup, StateRow } from './postgres-batch-plan.js'
+import type { StateRow } from './postgres-batch-plan.js'
+import { LookupArrays } from './postgres-lookup-arrays.js'
 import type { PostgresPool } from './postgres-pool.js'
 
 /** Server-side limits of an allocation transaction, in milliseconds. */
@@ -27,38 +29,62 @@ export function createAllocationStatements(
   pool: PostgresPool,
   timeouts: AllocationTimeouts,
 ): AllocationStatements {
+  const lockTimeoutMs = Math.trunc(timeouts.lockTimeoutMs)
   // Integers of ours, not client input: safe to put in the statement text.
   const begin =
     'BEGIN ISOLATION LEVEL READ COMMITTED; ' +
-    `SET LOCAL lock_timeout = ${Math.trunc(timeouts.lockTimeoutMs)}; ` +
+    `SET LOCAL lock_timeout = ${lockTimeoutMs}; ` +
     `SET LOCAL idle_in_transaction_session_timeout = ${Math.trunc(timeouts.idleInTransactionTimeoutMs)}`
-  // Rows come back as `StateRow` because prserv_read_state declares exactly those columns;
-  // the driver trusts the type argument (the boundary between SQL and TypeScript).
+  // Rows come back as `StateRow` because the functions declare exactly those columns; the
+  // driver trusts the type argument (the boundary between SQL and TypeScript).
   return {
-    readState: (lookups) => {
-      const payload = JSON.stringify(lookups)
-      return pool.run(
+    readState: async (groups) => {
+      const arrays = new LookupArrays(groups)
+      const { v, a, cp, c, bp, low, high } = arrays.readArguments()
+      const rows = await pool.run(
         'allocation read',
-        (sql) =>
-          sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_read_state(${payload}::text::jsonb)`,
+        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_state(
+          ${v}::text[], ${a}::text[], ${cp}::integer[], ${c}::text[],
+          ${bp}::integer[], ${low}::text[], ${high}::text[])`,
       )
+      return rows.map((row) => arrays.toBatchRow(row))
     },
-    writeLocked: (lookups, decide) =>
-      pool.run('allocation', (sql) => writeInTransaction(sql, begin, lookups, decide)),
+    applyGuarded: async (groups, expected, newRows) => {
+      const arrays = new LookupArrays(groups)
+      const { v, a, cp, c, bp, low, high } = arrays.readArguments()
+      const state = arrays.expected(expected)
+      const row = arrays.rowArguments(newRows)
+      const rows = await pool.run(
+        'allocation',
+        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply(
+          ${v}::text[], ${a}::text[], ${state.pkgMax}::text[],
+          ${cp}::integer[], ${c}::text[], ${state.chkLo}::text[], ${state.chkHi}::text[],
+          ${bp}::integer[], ${low}::text[], ${high}::text[], ${state.baseMax}::text[],
+          ${row.p}::integer[], ${row.c}::text[], ${row.value}::text[], ${row.peer}::text[],
+          ${lockTimeoutMs}::integer)`,
+      )
+      return rows.map((stateRow) => arrays.toBatchRow(stateRow))
+    },
+    writeLocked: (groups, decide) =>
+      pool.run('allocation', (sql) =>
+        writeInTransaction(sql, begin, new LookupArrays(groups), decide),
+      ),
   }
 }
 
 async function writeInTransaction(
   sql: Sql,
   begin: string,
-  lookups: readonly StateLookup[],
+  arrays: LookupArrays,
   decide: (state: readonly StateRow[]) => readonly NewRow[],
 ): Promise<void> {
   const reserved = await sql.reserve()
-  const payload = JSON.stringify(lookups)
+  const { v, a, cp, c, bp, low, high } = arrays.readArguments()
   const opened = await Promise.allSettled([
     reserved.unsafe(begin),
-    reserved<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_lock_and_read(${payload}::text::jsonb)`,
+    reserved<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_lock_and_state(
+      ${v}::text[], ${a}::text[], ${cp}::integer[], ${c}::text[],
+      ${bp}::integer[], ${low}::text[], ${high}::text[])`,
   ])
   const [beginOutcome, readOutcome] = opened
   if (beginOutcome.status === 'rejected' || readOutcome.status !== 'fulfilled') {
@@ -68,14 +94,14 @@ async function writeInTransaction(
   }
   let rows: readonly NewRow[]
   try {
-    rows = decide(readOutcome.value)
+    rows = decide(readOutcome.value.map((row) => arrays.toBatchRow(row)))
   } catch (error: unknown) {
     // Nothing was sent since the last answer: the session is alive and must be rolled back.
     await abandon(reserved, [error], true)
     return
   }
   const written = await Promise.allSettled([
-    rows.length === 0 ? Promise.resolve(null) : insertRows(reserved, rows),
+    rows.length === 0 ? Promise.resolve(null) : insertRows(reserved, arrays, rows),
     reserved.unsafe('COMMIT'),
   ])
   const failures = failuresOf(written)
@@ -84,12 +110,17 @@ async function writeInTransaction(
   if (failures.length > 0) throw asError(failures[0])
 }
 
-function insertRows(reserved: ReservedSql, rows: readonly NewRow[]): Promise<unknown> {
-  const payload = JSON.stringify(rows)
+function insertRows(
+  reserved: ReservedSql,
+  arrays: LookupArrays,
+  rows: readonly NewRow[],
+): Promise<unknown> {
+  const { v, a } = arrays.readArguments()
+  const row = arrays.rowArguments(rows)
   return reserved`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
-    SELECT n.v, n.a, n.c, n.value, now(), n.peer
-    FROM jsonb_to_recordset(${payload}::text::jsonb)
-      AS n(o integer, v text, a text, c text, value text, peer text)
+    SELECT (${v}::text[])[n.p + 1], (${a}::text[])[n.p + 1], n.c, n.value, now(), n.peer
+    FROM unnest(${row.p}::integer[], ${row.c}::text[], ${row.value}::text[], ${row.peer}::text[])
+      WITH ORDINALITY AS n(p, c, value, peer, o)
     ORDER BY n.o
     ON CONFLICT ON CONSTRAINT prmain_bitbake_key DO NOTHING`
 }

@@ -1,8 +1,15 @@
 /**
- * Running one allocation batch: in one transaction, lock the batch's packages and read the
- * state they need (one round trip), decide every operation in arrival order
- * (postgres-batch-plan.ts), then insert the new rows and commit (one round trip). Answers are
- * given only after the commit.
+ * Running one allocation batch. Answers are given only once the rows they stand on are
+ * committed (or, for operations that store nothing, once the state was read under the package
+ * locks after the operations arrived).
+ *
+ * First, optimistically, in one statement (prserv_apply): every package's operations are
+ * decided in arrival order (postgres-batch-plan.ts) on a guess of its state (the maximum this
+ * store last saw, no rows for the checksums); the database takes the package locks, checks the
+ * guess, and inserts the rows of the packages it held for. A package whose state differed comes
+ * back with its real state, is decided again and tried once more the same way. What is still
+ * undecided then goes through the locked transaction: lock and read (one round trip), decide,
+ * insert and commit (a second).
  */
 import { StorageError } from '../../protocol/errors.js'
 import type { BatchEntry } from './postgres-batcher.js'
@@ -11,16 +18,15 @@ import type {
   OpPlan,
   PackageGroup,
   StateIndex,
-  StateLookup,
   StateRow,
 } from './postgres-batch-plan.js'
 import { groupByPackage, indexState, PackageView, planOp } from './postgres-batch-plan.js'
+import { isIsolationRefusal } from './postgres-errors.js'
+import type { OptimisticAllocation } from './postgres-optimistic.js'
 
-/** A row to insert; `o` is its position in insertion order. */
+/** A row to insert, for package `p` of the batch; rows are inserted in list order. */
 export interface NewRow {
-  readonly o: number
-  readonly v: string
-  readonly a: string
+  readonly p: number
   readonly c: string
   readonly value: string
   readonly peer: string
@@ -28,15 +34,26 @@ export interface NewRow {
 
 /** The database side of a batch, as the store runs it. */
 export interface AllocationStatements {
-  /** The state for `lookups` (one row per lookup), read without locks in one snapshot. */
-  readState(lookups: readonly StateLookup[]): Promise<readonly StateRow[]>
+  /** The state for the lookups of `groups` (one row each), read without locks in one snapshot. */
+  readState(groups: readonly PackageGroup[]): Promise<readonly StateRow[]>
   /**
-   * One transaction: locks the packages of `lookups` and reads their state, calls `decide`
+   * One autocommit statement: locks the packages of `groups`, and inserts the rows of each
+   * package whose state is `expected` (a lookup missing there: no rows). Resolves after the
+   * commit with the state of every lookup of the other (stale) packages, of which nothing was
+   * written.
+   */
+  applyGuarded(
+    groups: readonly PackageGroup[],
+    expected: StateIndex,
+    rows: readonly NewRow[],
+  ): Promise<readonly StateRow[]>
+  /**
+   * One transaction: locks the packages of `groups` and reads their state, calls `decide`
    * synchronously with it, inserts the rows it returns and commits. Resolves after the
    * commit; rejects (nothing committed, or outcome unknown) otherwise.
    */
   writeLocked(
-    lookups: readonly StateLookup[],
+    groups: readonly PackageGroup[],
     decide: (state: readonly StateRow[]) => readonly NewRow[],
   ): Promise<void>
 }
@@ -45,12 +62,20 @@ export interface AllocationStatements {
 export interface BatchRunOptions {
   /** Read-only stores decide on the database state alone and never write. */
   readonly isReadOnly: boolean
+  /** The guesses for one-statement batches; null: every batch takes the locked transaction. */
+  readonly optimistic: OptimisticAllocation | null
 }
+
+/** Optimistic statements per package before it takes the locked transaction. */
+const OPTIMISTIC_ATTEMPTS = 2
 
 /** One package's decided operations: the answers to give once its rows are committed. */
 interface PackagePlan {
+  readonly group: PackageGroup
   readonly answers: readonly { entry: BatchEntry; output: AllocationOutput }[]
   readonly values: readonly { entry: BatchEntry; value: string }[]
+  /** The package maximum once its rows are stored. */
+  readonly max: string | null
 }
 
 /**
@@ -65,33 +90,96 @@ export async function runAllocationBatch(
   const live = entries.filter((entry) => !entry.isSettled)
   if (live.length === 0) return
   const groups = groupByPackage(live.map((entry) => entry.op))
-  const lookups = groups.flatMap((group) => group.lookups)
   if (options.isReadOnly) {
-    const state = indexState(await statements.readState(lookups))
-    for (const group of groups) answer(planPackage(group, live, state, false))
+    const state = indexState(await statements.readState(groups))
+    for (const group of groups) answer(planPackage(group, live, state, false), null)
     return
   }
-  let plans: PackagePlan[] = []
-  await statements.writeLocked(lookups, (rows) => {
-    const state = indexState(rows)
-    plans = groups.map((group) => planPackage(group, live, state, true))
-    return toNewRows(plans)
-  })
-  for (const plan of plans) answer(plan)
+  const { optimistic } = options
+  const undecided =
+    optimistic?.isEnabled === true
+      ? await runOptimistic(groups, live, statements, optimistic)
+      : groups
+  if (undecided.length > 0) await runLocked(undecided, live, statements, optimistic)
 }
 
+/** The optimistic statements; resolves with the packages left to the locked transaction. */
+async function runOptimistic(
+  groups: readonly PackageGroup[],
+  entries: readonly BatchEntry[],
+  statements: AllocationStatements,
+  optimistic: OptimisticAllocation,
+): Promise<readonly PackageGroup[]> {
+  let pending = groups
+  let state = guessState(groups, optimistic)
+  let isStateLocked = false
+  for (let attempt = 0; ; attempt++) {
+    const toWrite: PackagePlan[] = []
+    for (const group of pending) {
+      const plan = planPackage(group, entries, state)
+      // Read under the locks after the operations arrived: what stores nothing is decided.
+      if (isStateLocked && plan.values.length === 0) answer(plan, optimistic)
+      else toWrite.push(plan)
+    }
+    if (toWrite.length === 0 || attempt === OPTIMISTIC_ATTEMPTS) {
+      return toWrite.map((plan) => plan.group)
+    }
+    let staleState: readonly StateRow[]
+    try {
+      const toWriteGroups = toWrite.map((plan) => plan.group)
+      staleState = await statements.applyGuarded(toWriteGroups, state, toNewRows(toWrite))
+    } catch (error: unknown) {
+      if (!isIsolationRefusal(error) || !(error instanceof Error)) throw error
+      optimistic.disable(error)
+      return toWrite.map((plan) => plan.group)
+    }
+    const stale = new Set(staleState.map((row) => row.p))
+    for (const plan of toWrite) if (!stale.has(plan.group.p)) answer(plan, optimistic)
+    pending = toWrite.filter((plan) => stale.has(plan.group.p)).map((plan) => plan.group)
+    state = indexState(staleState)
+    isStateLocked = true
+  }
+}
+
+/** The locked transaction for `groups`: lock and read, decide, insert, commit. */
+async function runLocked(
+  groups: readonly PackageGroup[],
+  entries: readonly BatchEntry[],
+  statements: AllocationStatements,
+  optimistic: OptimisticAllocation | null,
+): Promise<void> {
+  let plans: PackagePlan[] = []
+  await statements.writeLocked(groups, (rows) => {
+    const state = indexState(rows)
+    plans = groups.map((group) => planPackage(group, entries, state))
+    return toNewRows(plans)
+  })
+  for (const plan of plans) answer(plan, optimistic)
+}
+
+/** The guessed state: each package's remembered maximum; no rows for any checksum or base. */
+function guessState(groups: readonly PackageGroup[], optimistic: OptimisticAllocation): StateIndex {
+  const rows: StateRow[] = []
+  for (const group of groups) {
+    const max = optimistic.maxOf(group.id)
+    if (max !== null) rows.push({ k: 'p', i: group.p, p: group.p, lo: null, hi: max })
+  }
+  return indexState(rows)
+}
+
+/** Decides a package's operations; `isRecording` false: each on the read state alone. */
 function planPackage(
   group: PackageGroup,
   entries: readonly BatchEntry[],
   state: StateIndex,
-  isRecording: boolean,
+  isRecording = true,
 ): PackagePlan {
   const view = new PackageView(group, state, isRecording)
   const answers: { entry: BatchEntry; output: AllocationOutput }[] = []
   const values: { entry: BatchEntry; value: string }[] = []
   for (const index of group.opIndexes) {
     const entry = entries[index]
-    if (entry === undefined) continue
+    if (entry === undefined || entry.isSettled) continue
     let plan: OpPlan
     try {
       plan = planOp(view, entry.op)
@@ -103,18 +191,21 @@ function planPackage(
     answers.push({ entry, output: plan.output })
     if (plan.valueToStore !== null) values.push({ entry, value: plan.valueToStore })
   }
-  return { answers, values }
+  return { group, answers, values, max: view.packageMax() }
 }
 
 function toNewRows(plans: readonly PackagePlan[]): NewRow[] {
-  return plans
-    .flatMap((plan) => plan.values)
-    .map(({ entry, value }, o) => {
-      const { version, pkgarch, checksum } = entry.op.key
-      return { o, v: version, a: pkgarch, c: checksum, value, peer: entry.peer }
-    })
+  const rows: NewRow[] = []
+  for (const plan of plans) {
+    for (const { entry, value } of plan.values) {
+      rows.push({ p: plan.group.p, c: entry.op.key.checksum, value, peer: entry.peer })
+    }
+  }
+  return rows
 }
 
-function answer(plan: PackagePlan): void {
+/** Gives a decided package its answers, and remembers its maximum for the next guess. */
+function answer(plan: PackagePlan, optimistic: OptimisticAllocation | null): void {
   for (const { entry, output } of plan.answers) entry.settle(output)
+  optimistic?.remember(plan.group.id, plan.max)
 }

@@ -25,7 +25,7 @@ export interface OpPlan {
 }
 
 /**
- * One read of prserv_read_state: `k` 'p' package maximum, 'c' checksum extremes, 's' maximum
+ * One read of prserv_state: `k` 'p' package maximum, 'c' checksum extremes, 's' maximum
  * strictly between the sort keys `b` and `h`. `i` numbers lookups of one kind, `p` packages.
  */
 export interface StateLookup {
@@ -39,7 +39,7 @@ export interface StateLookup {
   readonly h?: string
 }
 
-/** One answer of prserv_read_state (or of prserv_apply for a stale package). */
+/** One answer of prserv_state (or of prserv_apply, for a stale package). */
 export interface StateRow {
   readonly k: string
   readonly i: number
@@ -51,6 +51,8 @@ export interface StateRow {
 /** The operations of one package within a batch, with the lookups they need. */
 export interface PackageGroup {
   readonly p: number
+  /** `packageId` of the package. */
+  readonly id: string
   readonly pkg: PackageKey
   /** Positions of this package's operations in the batch, in arrival order. */
   readonly opIndexes: readonly number[]
@@ -105,7 +107,7 @@ export function groupByPackage(ops: readonly AllocationOp[]): PackageGroup[] {
     const id = packageId(op.key)
     let builder = builders.get(id)
     if (builder === undefined) {
-      builder = newGroupBuilder(builders.size, op.key)
+      builder = newGroupBuilder(builders.size, id, op.key)
       builders.set(id, builder)
     }
     builder.opIndexes.push(index)
@@ -120,6 +122,7 @@ export function groupByPackage(ops: readonly AllocationOp[]): PackageGroup[] {
 
 interface GroupBuilder {
   p: number
+  id: string
   pkg: PackageKey
   opIndexes: number[]
   lookups: StateLookup[]
@@ -127,10 +130,11 @@ interface GroupBuilder {
   baseLookups: Map<string, number>
 }
 
-function newGroupBuilder(p: number, key: PrKey): GroupBuilder {
+function newGroupBuilder(p: number, id: string, key: PrKey): GroupBuilder {
   const pkg = { version: key.version, pkgarch: key.pkgarch }
   const lookups: StateLookup[] = [{ k: 'p', i: p, p, v: pkg.version, a: pkg.pkgarch }]
-  return { p, pkg, opIndexes: [], lookups, checksumLookups: new Map(), baseLookups: new Map() }
+  const maps = { checksumLookups: new Map(), baseLookups: new Map() }
+  return { p, id, pkg, opIndexes: [], lookups, ...maps }
 }
 
 function addLookup(

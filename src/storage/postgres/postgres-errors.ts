@@ -4,6 +4,7 @@
  * is restarting, and "database error" for the rest. The driver error is always the `cause`.
  */
 import { StorageError } from '../../protocol/errors.js'
+import { ISOLATION_REFUSED_SQLSTATE } from './postgres-migrations.js'
 
 /** Connection-level error codes of the `postgres` driver (not SQLSTATEs). */
 const DRIVER_CONNECTION_CODES: ReadonlySet<string> = new Set([
@@ -87,4 +88,10 @@ export function timeoutError(action: string, timeoutMs: number): StorageError {
   return new StorageError(
     `${DATABASE_UNAVAILABLE} (no answer within ${timeoutMs} ms) during ${action}`,
   )
+}
+
+/** Whether `error` is the allocation functions' refusal to run outside READ COMMITTED. */
+export function isIsolationRefusal(error: unknown): boolean {
+  const cause = error instanceof StorageError ? error.cause : error
+  return sqlStateOf(cause) === ISOLATION_REFUSED_SQLSTATE
 }

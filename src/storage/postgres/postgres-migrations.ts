@@ -22,6 +22,9 @@ export const MIGRATION_COMPONENT = 'pr'
  */
 export const MIGRATION_LOCK_KEY = [0x70727376, 1] as const
 
+/** SQLSTATE raised by the allocation functions in a transaction that is not READ COMMITTED. */
+export const ISOLATION_REFUSED_SQLSTATE = 'PRS01'
+
 /**
  * `revisionSortKey` (services/prserv/revision.ts) in SQL: for each decimal field without its
  * leading zeros, one character chr(33 + digit count) then the digits; NULL for a value that is
@@ -216,7 +219,6 @@ LANGUAGE sql STABLE AS $fn$
   FROM l WHERE l.k = 's'
 $fn$`
 
-/** Every migration, in order. Never edit an applied one: append a new one. */
 /**
  * Migration 3: one index probe per read instead of two. A package maximum (and the largest
  * value under a base) is the first entry of a `(version, pkgarch, sort_key DESC, id)` range, so
@@ -262,6 +264,127 @@ LANGUAGE sql STABLE AS $fn$
   FROM l WHERE l.k = 's'
 $fn$`
 
+/**
+ * Migration 4: the allocation functions take their lookups as arrays (one per field) instead
+ * of JSON, which PostgreSQL parses several times faster, and allocation can be one statement.
+ *
+ * - `prserv_state(pkg_v, pkg_a, chk_p, chk_c, base_p, base_low, base_high)`: the reads of
+ *   `prserv_read_state` for packages (version, pkgarch), checksum lookups (package position,
+ *   checksum) and base lookups (package position, sort-key range); `i` numbers the lookups of
+ *   one kind from 0 in array order, `p` the packages.
+ * - `prserv_lock_packages(pkg_v, pkg_a)`: the package locks, taken as `prserv_lock_and_read`
+ *   takes them (same keys, same order), so replicas of the previous version still exclude
+ *   these ones during a rolling upgrade; `prserv_lock_and_state` locks, then reads.
+ * - `prserv_apply(…, expected state, new rows, lock_timeout_ms)`, one autocommit statement:
+ *   locks, reads the state, and compares it with the state the server decided on. The rows of
+ *   packages whose state matches are inserted; for each package whose state differs ("stale"),
+ *   nothing is inserted and the state of all its lookups is returned, for the server to decide
+ *   again. Every statement of a VOLATILE function takes a new snapshot under READ COMMITTED,
+ *   so the read sees every commit of the previous holders of the locks (docs/integration.md).
+ *
+ * The JSON functions stay for servers of the previous version during a rolling upgrade.
+ */
+const STATE_FUNCTION = `
+CREATE FUNCTION prserv_state(
+  pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
+  base_p integer[], base_low text[], base_high text[])
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE sql STABLE AS $fn$
+  SELECT 'p', g.n::integer - 1, g.n::integer - 1, NULL::text, (
+    SELECT r.value FROM prmain r
+    WHERE r.version = g.v AND r.pkgarch = g.a AND r.sort_key IS NOT NULL
+    ORDER BY r.sort_key DESC, r.id LIMIT 1)
+  FROM unnest(pkg_v, pkg_a) WITH ORDINALITY AS g(v, a, n)
+  UNION ALL
+  SELECT 'c', l.n::integer - 1, l.p, e.lo, e.hi
+  FROM unnest(chk_p, chk_c) WITH ORDINALITY AS l(p, c, n)
+  CROSS JOIN LATERAL (
+    SELECT (array_agg(x.value ORDER BY x.sort_key, x.id))[1] AS lo,
+           (array_agg(x.value ORDER BY x.sort_key DESC, x.id))[1] AS hi
+    FROM (
+      SELECT r.value, r.sort_key, r.id FROM prmain r
+      WHERE r.version = pkg_v[l.p + 1] AND r.pkgarch = pkg_a[l.p + 1] AND r.checksum = l.c
+      OFFSET 0) AS x
+    WHERE x.sort_key IS NOT NULL
+  ) AS e
+  UNION ALL
+  SELECT 's', l.n::integer - 1, l.p, NULL::text, (
+    SELECT r.value FROM prmain r
+    WHERE r.version = pkg_v[l.p + 1] AND r.pkgarch = pkg_a[l.p + 1]
+      AND r.sort_key > l.low AND r.sort_key < l.high
+    ORDER BY r.sort_key DESC, r.id LIMIT 1)
+  FROM unnest(base_p, base_low, base_high) WITH ORDINALITY AS l(p, low, high, n)
+$fn$`
+
+const LOCK_PACKAGES_FUNCTION = `
+CREATE FUNCTION prserv_lock_packages(pkg_v text[], pkg_a text[]) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  package_lock bigint;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'prserv allocation needs READ COMMITTED isolation, not %',
+      current_setting('transaction_isolation') USING ERRCODE = '${ISOLATION_REFUSED_SQLSTATE}';
+  END IF;
+  FOR package_lock IN
+    SELECT DISTINCT hashtextextended(g.a, hashtextextended(g.v, 0))
+    FROM unnest(pkg_v, pkg_a) AS g(v, a) ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(package_lock);
+  END LOOP;
+END
+$fn$`
+
+const LOCK_AND_STATE_FUNCTION = `
+CREATE FUNCTION prserv_lock_and_state(
+  pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
+  base_p integer[], base_low text[], base_high text[])
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  RETURN QUERY SELECT * FROM prserv_state(pkg_v, pkg_a, chk_p, chk_c, base_p, base_low, base_high);
+END
+$fn$`
+
+const APPLY_FUNCTION = `
+CREATE FUNCTION prserv_apply(
+  pkg_v text[], pkg_a text[], pkg_max text[],
+  chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
+  base_p integer[], base_low text[], base_high text[], base_max text[],
+  row_p integer[], row_c text[], row_value text[], row_peer text[],
+  lock_timeout_ms integer)
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+BEGIN
+  PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
+  PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  RETURN QUERY
+  WITH actual AS (
+    SELECT s.k, s.i, s.p, s.lo, s.hi
+    FROM prserv_state(pkg_v, pkg_a, chk_p, chk_c, base_p, base_low, base_high) AS s
+  ), stale AS (
+    SELECT DISTINCT a.p FROM actual a
+    WHERE CASE a.k
+      WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
+      WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
+      ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
+    END
+  ), inserted AS (
+    INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+    SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
+    FROM unnest(row_p, row_c, row_value, row_peer) WITH ORDINALITY AS n(p, c, value, peer, o)
+    WHERE NOT EXISTS (SELECT 1 FROM stale s WHERE s.p = n.p)
+    ORDER BY n.o
+    ON CONFLICT ON CONSTRAINT prmain_bitbake_key DO NOTHING
+  )
+  SELECT a.k, a.i, a.p, a.lo, a.hi FROM actual a
+  WHERE EXISTS (SELECT 1 FROM stale s WHERE s.p = a.p);
+END
+$fn$`
+
+/** Every migration, in order. Never edit an applied one: append a new one. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
@@ -289,6 +412,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       'DROP INDEX prmain_package_order',
       'DROP INDEX prmain_checksum_order',
     ],
+  },
+  {
+    version: 4,
+    name: 'array-argument allocation functions; one guarded statement per batch',
+    statements: [STATE_FUNCTION, LOCK_PACKAGES_FUNCTION, LOCK_AND_STATE_FUNCTION, APPLY_FUNCTION],
   },
 ]
 

@@ -28,6 +28,7 @@ import { toStorageError } from './postgres-errors.js'
 import { exportPrRows } from './postgres-export.js'
 import { importPrRows } from './postgres-import.js'
 import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
+import { OptimisticAllocation } from './postgres-optimistic.js'
 import { PostgresPool } from './postgres-pool.js'
 import { DEFAULT_MAX_PENDING_WRITES } from '../write-queue-limit.js'
 
@@ -125,6 +126,7 @@ export async function openPostgresPrStore(
   )
   return new PostgresPrStore(pool, {
     isReadOnly: options.readOnly,
+    logger,
     operationTimeoutMs,
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     maxBatchOps: options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS,
@@ -140,6 +142,7 @@ export async function openPostgresPrStore(
 
 interface StoreSettings {
   readonly isReadOnly: boolean
+  readonly logger: Logger
   readonly operationTimeoutMs: number
   readonly lockTimeoutMs: number
   readonly maxBatchOps: number
@@ -171,7 +174,10 @@ export class PostgresPrStore implements PrStore {
       lockTimeoutMs: settings.lockTimeoutMs,
       idleInTransactionTimeoutMs: settings.operationTimeoutMs,
     })
-    const runOptions = { isReadOnly: settings.isReadOnly }
+    const runOptions = {
+      isReadOnly: settings.isReadOnly,
+      optimistic: settings.isReadOnly ? null : new OptimisticAllocation(settings.logger),
+    }
     this.#batcher = new AllocationBatcher({
       ...settings,
       runBatch: (entries) => runAllocationBatch(entries, statements, runOptions),
