@@ -247,3 +247,45 @@ void test('optimistic batch: replicas with stale guesses never hand out a value 
     Array.from({ length: 20 }, (_, index) => String(index)),
   )
 })
+
+void test('optimistic batch: an import repeating a row stored or decided before is skipped', async (t) => {
+  const harness = await openHarness(t)
+  const key = (checksum: string): PrKey => ({ version: 'v1', pkgarch: 'arch', checksum })
+  await harness.sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    VALUES ('v1', 'arch', 'old', '3')`
+  const entries = await harness.run([
+    { kind: 'import', key: key('old'), value: '3' },
+    getPr('new'),
+    // The row get-pr just decided, imported again in the same batch.
+    { kind: 'import', key: key('new'), value: '4' },
+    { kind: 'import', key: key('other'), value: '2' },
+  ])
+  assert.deepEqual(outputsOf(entries), [null, '4', null, null])
+  assert.deepEqual(await storedValues(harness.sql), ['3', '4', '2'])
+})
+
+void test('optimistic batch: package locks exclude servers of the previous schema (rolling upgrade)', async (t) => {
+  const harness = await openHarness(t)
+  const holder = await harness.sql.reserve()
+  const apply = (lockTimeoutMs: number) => harness.sql`SELECT * FROM prserv_apply(
+    '{v1}', '{arch}', '{NULL}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
+    '{0}', '{c}', '{0}', '{peer}', '{f}', ${lockTimeoutMs}::integer)`
+  try {
+    // A server at schema 3 holds the package lock with its JSON function, mid-transaction.
+    await holder.unsafe('BEGIN')
+    await holder`SELECT * FROM prserv_lock_and_read(${JSON.stringify([
+      { k: 'p', i: 0, p: 0, v: 'v1', a: 'arch' },
+    ])}::text::jsonb)`
+    await assert.rejects(apply(100), (error: unknown) => {
+      assert.ok(error instanceof Error)
+      assert.equal(Reflect.get(error, 'code'), '55P03')
+      return true
+    })
+    await holder.unsafe('COMMIT')
+  } finally {
+    // Released here: the harness's clean-up (t.after) waits for reserved connections.
+    holder.release()
+  }
+  assert.deepEqual([...(await apply(1_000))], [])
+  assert.deepEqual(await storedValues(harness.sql), ['0'])
+})

@@ -61,7 +61,7 @@ export function createAllocationStatements(
           ${cp}::integer[], ${c}::text[], ${state.chkLo}::text[], ${state.chkHi}::text[],
           ${bp}::integer[], ${low}::text[], ${high}::text[], ${state.baseMax}::text[],
           ${row.p}::integer[], ${row.c}::text[], ${row.value}::text[], ${row.peer}::text[],
-          ${lockTimeoutMs}::integer)`,
+          ${row.mayExist}::boolean[], ${lockTimeoutMs}::integer)`,
       )
       return rows.map((stateRow) => arrays.toBatchRow(stateRow))
     },
@@ -117,12 +117,19 @@ function insertRows(
 ): Promise<unknown> {
   const { v, a } = arrays.readArguments()
   const row = arrays.rowArguments(rows)
+  // As prserv_apply inserts (migration 4): a row flagged may_exist only if it is not stored.
   return reserved`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
-    SELECT (${v}::text[])[n.p + 1], (${a}::text[])[n.p + 1], n.c, n.value, now(), n.peer
-    FROM unnest(${row.p}::integer[], ${row.c}::text[], ${row.value}::text[], ${row.peer}::text[])
-      WITH ORDINALITY AS n(p, c, value, peer, o)
-    ORDER BY n.o
-    ON CONFLICT ON CONSTRAINT prmain_bitbake_key DO NOTHING`
+    SELECT n.v, n.a, n.c, n.value, now(), n.peer
+    FROM (
+      SELECT (${v}::text[])[r.p + 1] AS v, (${a}::text[])[r.p + 1] AS a, r.c, r.value, r.peer,
+        r.may_exist, r.o
+      FROM unnest(${row.p}::integer[], ${row.c}::text[], ${row.value}::text[],
+        ${row.peer}::text[], ${row.mayExist}::boolean[])
+        WITH ORDINALITY AS r(p, c, value, peer, may_exist, o)
+    ) AS n
+    WHERE NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
+      WHERE x.version = n.v AND x.pkgarch = n.a AND x.checksum = n.c AND x.value = n.value))
+    ORDER BY n.o`
 }
 
 /**

@@ -24,12 +24,17 @@ import { groupByPackage, indexState, PackageView, planOp } from './postgres-batc
 import { isIsolationRefusal } from './postgres-errors.js'
 import type { OptimisticAllocation } from './postgres-optimistic.js'
 
-/** A row to insert, for package `p` of the batch; rows are inserted in list order. */
+/**
+ * A row to insert, for package `p` of the batch; rows are inserted in list order. `mayExist`:
+ * the identical row may be stored already (an import or a reconciled value), so it is inserted
+ * only if it is not; every other row holds a value above every revision of its checksum.
+ */
 export interface NewRow {
   readonly p: number
   readonly c: string
   readonly value: string
   readonly peer: string
+  readonly mayExist: boolean
 }
 
 /** The database side of a batch, as the store runs it. */
@@ -194,11 +199,18 @@ function planPackage(
   return { group, answers, values, max: view.packageMax() }
 }
 
+/** The rows to insert, in decision order; a repeat of an identical row is left out. */
 function toNewRows(plans: readonly PackagePlan[]): NewRow[] {
   const rows: NewRow[] = []
   for (const plan of plans) {
+    const seen = new Set<string>()
     for (const { entry, value } of plan.values) {
-      rows.push({ p: plan.group.p, c: entry.op.key.checksum, value, peer: entry.peer })
+      const { kind, key } = entry.op
+      const identity = `${key.checksum.length}:${key.checksum}${value}`
+      if (seen.has(identity)) continue
+      seen.add(identity)
+      const mayExist = kind === 'import' || kind === 'reconcile'
+      rows.push({ p: plan.group.p, c: key.checksum, value, peer: entry.peer, mayExist })
     }
   }
   return rows

@@ -7,6 +7,7 @@ import type { AllocationOp } from './postgres-batch-plan.js'
 void test('toArrayLiteral quotes every text element and escapes quotes and backslashes', () => {
   assert.equal(toArrayLiteral([]), '{}')
   assert.equal(toArrayLiteral([1, 0, 22]), '{1,0,22}')
+  assert.equal(toArrayLiteral([true, false, null]), '{t,f,NULL}')
   assert.equal(toArrayLiteral(['a', null, '']), '{"a",NULL,""}')
   assert.equal(toArrayLiteral(['NULL', 'x,y', '{z}']), '{"NULL","x,y","{z}"}')
   assert.equal(toArrayLiteral(['say "hi"', 'back\\slash']), '{"say \\"hi\\"","back\\\\slash"}')
@@ -58,7 +59,9 @@ void test('LookupArrays numbers a subset of packages by position and maps answer
     chkHi: '{"7",NULL}',
     baseMax: '{NULL}',
   })
-  const rows = arrays.rowArguments([{ p: 2, c: 'c', value: '10', peer: 'x' }])
+  const rows = arrays.rowArguments([{ p: 2, c: 'c', value: '10', peer: 'x', mayExist: false }])
   assert.equal(rows.p, '{1}')
-  assert.throws(() => arrays.rowArguments([{ p: 0, c: 'a', value: '0', peer: 'x' }]), RangeError)
+  assert.equal(rows.mayExist, '{f}')
+  const outside = [{ p: 0, c: 'a', value: '0', peer: 'x', mayExist: true }]
+  assert.throws(() => arrays.rowArguments(outside), RangeError)
 })

@@ -7,14 +7,15 @@
 import type { NewRow } from './postgres-batch-executor.js'
 import type { PackageGroup, StateIndex, StateRow } from './postgres-batch-plan.js'
 
-/** A PostgreSQL array literal of `values` (text or integers; null: NULL). */
-export function toArrayLiteral(values: readonly (string | number | null)[]): string {
+/** A PostgreSQL array literal of `values` (text, integers or booleans; null: NULL). */
+export function toArrayLiteral(values: readonly (string | number | boolean | null)[]): string {
   let literal = '{'
   for (let index = 0; index < values.length; index++) {
     if (index > 0) literal += ','
     const value = values[index]
     if (value === null || value === undefined) literal += 'NULL'
     else if (typeof value === 'number') literal += String(value)
+    else if (typeof value === 'boolean') literal += value ? 't' : 'f'
     else literal += `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
   }
   return literal + '}'
@@ -29,6 +30,15 @@ export interface ReadArguments {
   readonly bp: string
   readonly low: string
   readonly high: string
+}
+
+/** New rows as arguments: package position, checksum, value, peer, "may be stored already". */
+export interface RowArguments {
+  readonly p: string
+  readonly c: string
+  readonly value: string
+  readonly peer: string
+  readonly mayExist: string
 }
 
 /** The lookups of some packages of a batch, as arrays. */
@@ -99,12 +109,13 @@ export class LookupArrays {
   }
 
   /** New rows of these packages, in insertion order. */
-  rowArguments(rows: readonly NewRow[]): { p: string; c: string; value: string; peer: string } {
+  rowArguments(rows: readonly NewRow[]): RowArguments {
     return {
       p: toArrayLiteral(rows.map((row) => this.#positionOf(row.p))),
       c: toArrayLiteral(rows.map((row) => row.c)),
       value: toArrayLiteral(rows.map((row) => row.value)),
       peer: toArrayLiteral(rows.map((row) => row.peer)),
+      mayExist: toArrayLiteral(rows.map((row) => row.mayExist)),
     }
   }
 

@@ -277,7 +277,10 @@ $fn$`
  *   these ones during a rolling upgrade; `prserv_lock_and_state` locks, then reads.
  * - `prserv_apply(…, expected state, new rows, lock_timeout_ms)`, one autocommit statement:
  *   locks, reads the state, and compares it with the state the server decided on. The rows of
- *   packages whose state matches are inserted; for each package whose state differs ("stale"),
+ *   packages whose state matches are inserted (a row flagged `may_exist`, an import or a
+ *   reconciled value, only if the identical row is not stored yet; the others hold values
+ *   above every revision of their checksum, and a plain INSERT is cheaper than ON CONFLICT's
+ *   speculative insertion); for each package whose state differs ("stale"),
  *   nothing is inserted and the state of all its lookups is returned, for the server to decide
  *   again. Every statement of a VOLATILE function takes a new snapshot under READ COMMITTED,
  *   so the read sees every commit of the previous holders of the locks (docs/integration.md).
@@ -319,19 +322,17 @@ $fn$`
 const LOCK_PACKAGES_FUNCTION = `
 CREATE FUNCTION prserv_lock_packages(pkg_v text[], pkg_a text[]) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-  package_lock bigint;
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'prserv allocation needs READ COMMITTED isolation, not %',
       current_setting('transaction_isolation') USING ERRCODE = '${ISOLATION_REFUSED_SQLSTATE}';
   END IF;
-  FOR package_lock IN
-    SELECT DISTINCT hashtextextended(g.a, hashtextextended(g.v, 0))
+  -- One statement: the locks are taken as the sorted keys come out of the sub-select.
+  PERFORM pg_advisory_xact_lock(s.lock_key)
+  FROM (
+    SELECT DISTINCT hashtextextended(g.a, hashtextextended(g.v, 0)) AS lock_key
     FROM unnest(pkg_v, pkg_a) AS g(v, a) ORDER BY 1
-  LOOP
-    PERFORM pg_advisory_xact_lock(package_lock);
-  END LOOP;
+  ) AS s;
 END
 $fn$`
 
@@ -352,7 +353,7 @@ CREATE FUNCTION prserv_apply(
   pkg_v text[], pkg_a text[], pkg_max text[],
   chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
   base_p integer[], base_low text[], base_high text[], base_max text[],
-  row_p integer[], row_c text[], row_value text[], row_peer text[],
+  row_p integer[], row_c text[], row_value text[], row_peer text[], row_may_exist boolean[],
   lock_timeout_ms integer)
 RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
 LANGUAGE plpgsql VOLATILE AS $fn$
@@ -374,10 +375,13 @@ BEGIN
   ), inserted AS (
     INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
     SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
-    FROM unnest(row_p, row_c, row_value, row_peer) WITH ORDINALITY AS n(p, c, value, peer, o)
+    FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
+      WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
     WHERE NOT EXISTS (SELECT 1 FROM stale s WHERE s.p = n.p)
+      AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
+        WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
+          AND x.checksum = n.c AND x.value = n.value))
     ORDER BY n.o
-    ON CONFLICT ON CONSTRAINT prmain_bitbake_key DO NOTHING
   )
   SELECT a.k, a.i, a.p, a.lo, a.hi FROM actual a
   WHERE EXISTS (SELECT 1 FROM stale s WHERE s.p = a.p);
