@@ -3,7 +3,7 @@
 import postgres from 'postgres'
 import { describeError } from './describe-error.js'
 import { LoadStats, summarizeLatencies } from './load-stats.js'
-import { readMachineBusyCpuMs, WindowCpuMeter } from './process-cpu.js'
+import { readMachineCpu, WindowCpuMeter } from './process-cpu.js'
 import type { ScenarioResult } from './report.js'
 
 export interface SqlLoadOptions {
@@ -31,12 +31,13 @@ export async function runSqlLoad(options: SqlLoadOptions): Promise<ScenarioResul
     const measureEndMs = warmupEndMs + options.durationMs
     const stats = new LoadStats(warmupEndMs, measureEndMs)
     const cpu = new WindowCpuMeter(warmupEndMs, measureEndMs)
-    const machine = { startMs: Number.NaN, endMs: Number.NaN }
+    const noCpu = { busyMs: Number.NaN, stealMs: Number.NaN }
+    const machine = { start: noCpu, end: noCpu }
     setTimeout(() => {
-      machine.startMs = readMachineBusyCpuMs()
+      machine.start = readMachineCpu()
     }, warmupEndMs - performance.now())
     setTimeout(() => {
-      machine.endMs = readMachineBusyCpuMs()
+      machine.end = readMachineCpu()
     }, measureEndMs - performance.now())
     await Promise.all(
       Array.from({ length: options.connectionCount }, (_, clientIndex) =>
@@ -46,7 +47,8 @@ export async function runSqlLoad(options: SqlLoadOptions): Promise<ScenarioResul
     cpu.close()
     const result = stats.toResult(cpu.cpuMs)
     const latency = summarizeLatencies([result.latenciesMs])
-    const machineCpuMs = machine.endMs - machine.startMs
+    const machineCpuMs = machine.end.busyMs - machine.start.busyMs
+    const stealCpuMs = machine.end.stealMs - machine.start.stealMs
     return {
       scenario: options.label,
       connections: options.connectionCount,
@@ -59,6 +61,7 @@ export async function runSqlLoad(options: SqlLoadOptions): Promise<ScenarioResul
       serverCpuPercent: Number.NaN,
       generatorCpuPercent: (result.cpuMs / options.durationMs) * 100,
       otherCpuPercent: ((machineCpuMs - result.cpuMs) / options.durationMs) * 100,
+      stealCpuPercent: (stealCpuMs / options.durationMs) * 100,
       check: await options.check(sql, result.allocOkCount),
       errorSamples: result.errorSamples,
     }

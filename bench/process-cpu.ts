@@ -37,17 +37,26 @@ function readStatTicks(pid: string, groupId: number): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-/** Busy CPU milliseconds of the whole machine since boot (all cores); NaN off Linux. */
-export function readMachineBusyCpuMs(): number {
-  if (process.platform !== 'linux') return Number.NaN
+/** CPU milliseconds of the whole machine since boot (all cores). */
+export interface MachineCpu {
+  /** Everything but idle and iowait, steal included. */
+  readonly busyMs: number
+  /** Taken by the hypervisor for other guests while this one wanted to run. */
+  readonly stealMs: number
+}
+
+/** The machine's CPU time since boot; NaN off Linux. */
+export function readMachineCpu(): MachineCpu {
+  if (process.platform !== 'linux') return { busyMs: Number.NaN, stealMs: Number.NaN }
   const firstLine = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
-  // cpu user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+  // cpu user nice system idle iowait irq softirq steal ...
   const ticks = firstLine.trim().split(/\s+/).slice(1, 9).map(Number)
   const busyTicks = ticks.reduce(
     (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
     0,
   )
-  return (busyTicks / readClockTicksPerSecond()) * 1000
+  const msPerTick = 1000 / readClockTicksPerSecond()
+  return { busyMs: busyTicks * msPerTick, stealMs: (ticks[7] ?? Number.NaN) * msPerTick }
 }
 
 /** Measures this process's CPU time between two performance.now() instants. */

@@ -4,6 +4,8 @@ import type { ScenarioResult } from './report.js'
 
 /** Above this `other%` in a row, a ratio using it is flagged as measured on a busy machine. */
 const NOISY_OTHER_CPU_PERCENT = 20
+/** Above this `steal%` in a row (any row), a ratio using it is flagged: the host was busy. */
+const NOISY_STEAL_CPU_PERCENT = 10
 
 /** A target from the issues, computed from rows measured in the same run. */
 interface RatioDefinition {
@@ -24,6 +26,8 @@ export interface RatioResult extends RatioDefinition {
   readonly isMet: boolean
   /** Largest `other%` of the rows used: CPU taken by other work on the machine. */
   readonly otherCpuPercent: number
+  /** Largest `steal%` of the rows used: CPU the hypervisor gave to other guests. */
+  readonly stealCpuPercent: number
 }
 
 /** Connection count the targets are stated at; the largest common count is used otherwise. */
@@ -95,12 +99,17 @@ export function computeRatios(results: readonly ScenarioResult[]): RatioResult[]
       numerator?.otherCpuPercent ?? 0,
       denominator?.otherCpuPercent ?? 0,
     )
+    const stealCpuPercent = Math.max(
+      numerator?.stealCpuPercent ?? 0,
+      denominator?.stealCpuPercent ?? 0,
+    )
     ratios.push({
       ...definition,
       connections,
       value,
       isMet: definition.target !== null && value >= definition.target,
       otherCpuPercent,
+      stealCpuPercent,
     })
   }
   return ratios
@@ -136,9 +145,16 @@ export function formatRatio(ratio: RatioResult): string {
   }
   const target = ratio.denominator === null ? `>= ${ratio.target}` : `>= ${ratio.target.toFixed(1)}`
   const verdict = ratio.isMet ? 'met' : 'NOT met'
-  const noise =
-    ratio.isNoiseVisible && ratio.otherCpuPercent > NOISY_OTHER_CPU_PERCENT
-      ? ` (other% up to ${ratio.otherCpuPercent.toFixed(0)}: the machine was busy, repeat)`
-      : ''
-  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}${noise}`
+  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}${noiseOf(ratio)}`
+}
+
+/** Why a ratio may not be trusted: another workload on the machine, or on the host. */
+function noiseOf(ratio: RatioResult): string {
+  if (ratio.stealCpuPercent > NOISY_STEAL_CPU_PERCENT) {
+    return ` (steal% up to ${ratio.stealCpuPercent.toFixed(0)}: the host was busy, repeat)`
+  }
+  if (ratio.isNoiseVisible && ratio.otherCpuPercent > NOISY_OTHER_CPU_PERCENT) {
+    return ` (other% up to ${ratio.otherCpuPercent.toFixed(0)}: the machine was busy, repeat)`
+  }
+  return ''
 }

@@ -20,6 +20,8 @@ export interface ScenarioResult {
   readonly generatorCpuPercent: number
   /** CPU used by everything else on the machine during the window: noise if well above 0. */
   readonly otherCpuPercent: number
+  /** CPU the hypervisor gave other guests during the window (part of `otherCpuPercent`). */
+  readonly stealCpuPercent: number
   /** Allocation consistency check (`ok N`, `MISMATCH …`), or `-` when nothing was allocated. */
   readonly check: string
   readonly errorSamples: readonly string[]
@@ -55,6 +57,7 @@ const COLUMNS = [
   'srv cpu%',
   'gen cpu%',
   'other%',
+  'steal%',
   'check',
 ]
 
@@ -76,6 +79,7 @@ export function formatReport(
     formatNumber(r.generatorCpuPercent, 0),
     // Sampling skew can make a near-zero rest slightly negative.
     formatNumber(Math.max(0, r.otherCpuPercent), 0),
+    formatNumber(Math.max(0, r.stealCpuPercent), 0),
     r.check,
   ])
   const lines = [

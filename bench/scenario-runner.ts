@@ -2,7 +2,7 @@
 // that every acknowledged allocation is reflected in the packages' maxima.
 import type { LoadPool } from './load-pool.js'
 import { summarizeLatencies } from './load-stats.js'
-import { readMachineBusyCpuMs } from './process-cpu.js'
+import { readMachineCpu } from './process-cpu.js'
 import type { ScenarioResult } from './report.js'
 import { SCENARIOS, type RunSpec, type ScenarioName } from './scenarios.js'
 import type { ServerProcess } from './server-process.js'
@@ -46,11 +46,13 @@ export async function runScenario(
     allocVersions: options.allocVersions,
     lookupPackageCount: options.lookupPackageCount,
   }
-  const startCpu = { serverMs: Number.NaN, machineMs: Number.NaN }
-  const endCpu = { serverMs: Number.NaN, machineMs: Number.NaN }
-  const sampleCpu = (sample: { serverMs: number; machineMs: number }): void => {
+  const startCpu = { serverMs: Number.NaN, machineMs: Number.NaN, stealMs: Number.NaN }
+  const endCpu = { serverMs: Number.NaN, machineMs: Number.NaN, stealMs: Number.NaN }
+  const sampleCpu = (sample: { serverMs: number; machineMs: number; stealMs: number }): void => {
     sample.serverMs = server.readCpuMs()
-    sample.machineMs = readMachineBusyCpuMs()
+    const machine = readMachineCpu()
+    sample.machineMs = machine.busyMs
+    sample.stealMs = machine.stealMs
   }
   const results = await pool.run({
     host,
@@ -85,6 +87,7 @@ export async function runScenario(
     serverCpuPercent: toPercent(serverCpuMs, options.durationMs),
     generatorCpuPercent: toPercent(generatorCpuMs, options.durationMs),
     otherCpuPercent: toPercent(machineCpuMs - serverCpuMs - generatorCpuMs, options.durationMs),
+    stealCpuPercent: toPercent(endCpu.stealMs - startCpu.stealMs, options.durationMs),
     check: checkAllocations(options.allocVersions.length, errors, allocOkCount, growth),
     errorSamples: results.flatMap((result) => result.errorSamples),
   }
