@@ -143,7 +143,12 @@ function parseCountList(flag: string, raw: string | undefined): readonly number[
   return [...new Set(counts)].sort((a, b) => a - b)
 }
 
-function parseCount(flag: string, raw: string | undefined, fallback: number, minimum = 1): number {
+export function parseCount(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  minimum = 1,
+): number {
   if (raw === undefined) return fallback
   const value = Number(raw)
   if (!Number.isSafeInteger(value) || value < minimum || !/^\d+$/.test(raw.trim())) {
