@@ -14,6 +14,7 @@ import type { ReservedSql, Sql } from 'postgres'
 import type { AllocationStatements, NewRow } from './postgres-batch-executor.js'
 import type { StateRow } from './postgres-batch-plan.js'
 import { LookupArrays } from './postgres-lookup-arrays.js'
+import type { ReadArguments } from './postgres-lookup-arrays.js'
 import type { PostgresPool } from './postgres-pool.js'
 
 /** Server-side limits of an allocation transaction, in milliseconds. */
@@ -79,7 +80,8 @@ async function writeInTransaction(
   decide: (state: readonly StateRow[]) => readonly NewRow[],
 ): Promise<void> {
   const reserved = await sql.reserve()
-  const { v, a, cp, c, bp, low, high } = arrays.readArguments()
+  const read = arrays.readArguments()
+  const { v, a, cp, c, bp, low, high } = read
   const opened = await Promise.allSettled([
     reserved.unsafe(begin),
     reserved<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_lock_and_state(
@@ -101,7 +103,7 @@ async function writeInTransaction(
     return
   }
   const written = await Promise.allSettled([
-    rows.length === 0 ? Promise.resolve(null) : insertRows(reserved, arrays, rows),
+    rows.length === 0 ? Promise.resolve(null) : insertRows(reserved, arrays, read, rows),
     reserved.unsafe('COMMIT'),
   ])
   const failures = failuresOf(written)
@@ -110,12 +112,14 @@ async function writeInTransaction(
   if (failures.length > 0) throw asError(failures[0])
 }
 
+/** Inserts `rows`; `read` holds the package arrays already sent for the locked read. */
 function insertRows(
   reserved: ReservedSql,
   arrays: LookupArrays,
+  read: ReadArguments,
   rows: readonly NewRow[],
 ): Promise<unknown> {
-  const { v, a } = arrays.readArguments()
+  const { v, a } = read
   const row = arrays.rowArguments(rows)
   // As prserv_apply inserts (migration 4): a row flagged may_exist only if it is not stored.
   return reserved`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
