@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
+  MAX_REVISION_FIELD_DIGITS,
   compareRevisions,
   increaseRevision,
   isRevision,
@@ -17,6 +18,11 @@ test('revision: increase adds one to the last field (prserv.md §2.1, §10.6)', 
   assert.equal(increaseRevision('0.3.2'), '0.3.3')
   assert.equal(increaseRevision('1.1.1.3'), '1.1.1.4')
   assert.equal(increaseRevision('99999999999999999999'), '100000000000000000000')
+  assert.equal(increaseRevision('1.007'), '1.8')
+  // Around the switch from doubles to big integers, and beyond 2^53.
+  assert.equal(increaseRevision('99999999999999'), '100000000000000')
+  assert.equal(increaseRevision('999999999999999'), '1000000000000000')
+  assert.equal(increaseRevision('9007199254740992'), '9007199254740993')
 })
 
 test('revision: increase rejects non-revisions', () => {
@@ -96,6 +102,33 @@ test('revision: every value under a base shares the base key as a prefix', () =>
 test('revision: leading zeros are ignored when parsing', () => {
   assert.deepEqual(parseRevision('007.01'), ['7', '1'])
   assert.equal(revisionSortKey('01'), revisionSortKey('1'))
+})
+
+test('revision: parsing agrees with the pattern definition on generated strings', () => {
+  // The definition: dot-separated fields of decimal digits, leading zeros dropped (one digit
+  // kept), at most MAX_REVISION_FIELD_DIGITS digits after that.
+  const byPattern = (value: string): string[] | null => {
+    const fields = value.split('.')
+    if (!fields.every((field) => /^[0-9]+$/.test(field))) return null
+    const digits = fields.map((field) => field.replace(/^0+(?=[0-9])/, ''))
+    return digits.some((field) => field.length > MAX_REVISION_FIELD_DIGITS) ? null : digits
+  }
+  const alphabet = '0017 9..a-'
+  let seed = 7
+  const next = (): number => {
+    seed = (seed * 48_271) % 2_147_483_647 // MINSTD: exact in doubles
+    return seed
+  }
+  const long = '9'.repeat(MAX_REVISION_FIELD_DIGITS)
+  const samples = ['', '.', '0', '00', long, `0${long}`, `${long}9`, `1.${long}`, `1.${long}0`]
+  for (let n = 0; n < 5000; n++) {
+    let value = ''
+    for (let length = next() % 8; length > 0; length--) {
+      value += alphabet.charAt(next() % alphabet.length)
+    }
+    samples.push(value)
+  }
+  for (const value of samples) assert.deepEqual(parseRevision(value), byPattern(value), value)
 })
 
 test('revision: max and min skip values that are not revisions', () => {

@@ -11,20 +11,31 @@
 /** Longest decimal field we accept; longer fields make the value a non-revision. */
 export const MAX_REVISION_FIELD_DIGITS = 90
 
-const FIELD_PATTERN = /^[0-9]+$/
+const DOT = 0x2e
+const DIGIT_0 = 0x30
+const DIGIT_9 = 0x39
 
-/** The fields of a revision with leading zeros removed, or `null` if it is not a revision. */
+/**
+ * The fields of a revision with leading zeros removed, or `null` if it is not a revision.
+ * One pass over the characters: this runs several times for every allocation.
+ */
 export function parseRevision(value: string): readonly string[] | null {
-  if (value === '') return null
-  const fields = value.split('.')
-  const normalised: string[] = []
-  for (const field of fields) {
-    if (!FIELD_PATTERN.test(field)) return null
-    const digits = field.replace(/^0+(?=[0-9])/, '')
-    if (digits.length > MAX_REVISION_FIELD_DIGITS) return null
-    normalised.push(digits)
+  const fields: string[] = []
+  let start = 0
+  for (let index = 0; index <= value.length; index++) {
+    const code = index < value.length ? value.charCodeAt(index) : DOT
+    if (code !== DOT) {
+      if (code < DIGIT_0 || code > DIGIT_9) return null
+      continue
+    }
+    if (index === start) return null
+    let first = start
+    while (first < index - 1 && value.charCodeAt(first) === DIGIT_0) first++
+    if (index - first > MAX_REVISION_FIELD_DIGITS) return null
+    fields.push(first === 0 && index === value.length ? value : value.slice(first, index))
+    start = index + 1
   }
-  return normalised
+  return fields
 }
 
 /** Whether `value` is a well-formed revision (dot-separated decimal fields). */
@@ -38,7 +49,11 @@ function requireRevision(value: string): readonly string[] {
   return fields
 }
 
+/** Fields shorter than this fit a double exactly, with room for the carry. */
+const SAFE_DIGITS = 15
+
 function incrementDigits(digits: string): string {
+  if (digits.length < SAFE_DIGITS) return String(Number(digits) + 1)
   return (BigInt(digits) + 1n).toString()
 }
 

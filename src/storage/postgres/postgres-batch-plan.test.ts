@@ -5,6 +5,7 @@ import {
   groupByPackage,
   indexState,
   opIdentity,
+  packageId,
   PackageView,
   planOp,
   SORT_KEY_CEILING,
@@ -172,4 +173,29 @@ void test('batch plan: identical operations share an identity whatever the key o
   assert.equal(a, b)
   assert.notEqual(a, opIdentity({ kind: 'get-pr', key: key('c'), history: true }))
   assert.notEqual(a, opIdentity({ kind: 'adopt', key: key('c'), value: '1', history: false }))
+})
+
+void test('batch plan: operations that differ in any field have different identities', () => {
+  const at = (version: string, pkgarch: string, checksum: string) => ({
+    version,
+    pkgarch,
+    checksum,
+  })
+  const ops: AllocationOp[] = [
+    { kind: 'get-pr', key: at('a1', ':b', 'c'), history: false },
+    { kind: 'get-pr', key: at('a', '1:b', 'c'), history: false },
+    { kind: 'get-pr', key: at('a', '1', ':bc'), history: false },
+    { kind: 'import', key: at('a', 'b', 'c'), value: '1' },
+    { kind: 'import', key: at('a', 'b', 'c1'), value: '' },
+    { kind: 'adopt', key: at('a', 'b', 'c'), value: '1', history: true },
+    { kind: 'sub-value', key: at('a', 'b', 'c'), base: '1', history: true },
+    { kind: 'reconcile', key: at('a', 'b', 'c'), upstream: { max: null } },
+    { kind: 'reconcile', key: at('a', 'b', 'c'), upstream: { max: '-' } },
+    { kind: 'reconcile', key: at('a', 'b', 'c'), upstream: { max: '1', hasChecksum: false } },
+    { kind: 'reconcile', key: at('a', 'b', 'c'), upstream: { max: '1', hasChecksum: true } },
+    { kind: 'reconcile', key: at('a', 'b', 'c'), upstream: { max: '1' } },
+  ]
+  const identities = new Set(ops.map((op) => opIdentity(op)))
+  assert.equal(identities.size, ops.length)
+  assert.notEqual(packageId(at('a1', 'b', '')), packageId(at('a', '1b', '')))
 })

@@ -71,22 +71,26 @@ export function requireBaseKey(base: string): string {
 
 /**
  * The identity of an operation: equal for operations that must get one answer when they run
- * concurrently (same kind, key and arguments; the peer does not count).
+ * concurrently (same kind, key and arguments; the peer does not count). Strings are written
+ * with their lengths, so no two different operations share one.
  */
 export function opIdentity(op: AllocationOp): string {
   const { version, pkgarch, checksum } = op.key
-  const key = [op.kind, version, pkgarch, checksum]
+  const key = `${op.kind} ${field(version)}${field(pkgarch)}${field(checksum)}`
   switch (op.kind) {
     case 'get-pr':
-      return JSON.stringify([...key, op.history])
+      return `${key}${op.history ? 'h' : 'n'}`
     case 'import':
-      return JSON.stringify([...key, op.value])
-    case 'reconcile':
-      return JSON.stringify([...key, op.upstream.max, op.upstream.hasChecksum ?? null])
+      return `${key}${field(op.value)}`
+    case 'reconcile': {
+      const { max, hasChecksum } = op.upstream
+      const checksumFlag = hasChecksum === undefined ? 'u' : hasChecksum ? 'y' : 'n'
+      return `${key}${max === null ? '-' : field(max)}${checksumFlag}`
+    }
     case 'adopt':
-      return JSON.stringify([...key, op.value, op.history])
+      return `${key}${field(op.value)}${op.history ? 'h' : 'n'}`
     case 'sub-value':
-      return JSON.stringify([...key, op.base, op.history])
+      return `${key}${field(op.base)}${op.history ? 'h' : 'n'}`
     default: {
       const unexpected: never = op
       throw new TypeError(`unknown allocation op ${JSON.stringify(unexpected)}`)
@@ -96,7 +100,12 @@ export function opIdentity(op: AllocationOp): string {
 
 /** A map key for a package (any strings, no separator ambiguity). */
 export function packageId(pkg: PackageKey): string {
-  return JSON.stringify([pkg.version, pkg.pkgarch])
+  return `${field(pkg.version)}${field(pkg.pkgarch)}`
+}
+
+/** `text` with its length in front: concatenations of such fields split only one way. */
+function field(text: string): string {
+  return `${text.length}:${text}`
 }
 
 /** Groups `ops` by package in order of first arrival and lists the lookups each group needs. */

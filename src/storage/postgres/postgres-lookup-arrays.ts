@@ -7,6 +7,10 @@
 import type { NewRow } from './postgres-batch-executor.js'
 import type { PackageGroup, StateIndex, StateRow } from './postgres-batch-plan.js'
 
+/** Characters escaped with a backslash inside a quoted array element. */
+const NEEDS_ESCAPE = /["\\]/
+const NEEDS_ESCAPE_ALL = /["\\]/g
+
 /** A PostgreSQL array literal of `values` (text, integers or booleans; null: NULL). */
 export function toArrayLiteral(values: readonly (string | number | boolean | null)[]): string {
   let literal = '{'
@@ -16,7 +20,8 @@ export function toArrayLiteral(values: readonly (string | number | boolean | nul
     if (value === null || value === undefined) literal += 'NULL'
     else if (typeof value === 'number') literal += String(value)
     else if (typeof value === 'boolean') literal += value ? 't' : 'f'
-    else literal += `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+    else if (NEEDS_ESCAPE.test(value)) literal += `"${value.replace(NEEDS_ESCAPE_ALL, '\\$&')}"`
+    else literal += `"${value}"`
   }
   return literal + '}'
 }
