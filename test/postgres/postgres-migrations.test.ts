@@ -14,6 +14,9 @@ import {
   CURRENT_POSTGRES_SCHEMA_VERSION,
   POSTGRES_MIGRATIONS,
 } from '../../src/storage/postgres/postgres-migrations.js'
+import type { StateRow } from '../../src/storage/postgres/postgres-batch-plan.js'
+import { SORT_KEY_CEILING } from '../../src/storage/postgres/postgres-batch-plan.js'
+import { toArrayLiteral } from '../../src/storage/postgres/postgres-lookup-arrays.js'
 import { openPostgresPrStore } from '../../src/storage/postgres/postgres-pr-store.js'
 import { createTestDatabase } from '../support/postgres.js'
 
@@ -124,14 +127,30 @@ void test('postgres schema: allocation reads are index reads without table stati
     SELECT 'big', 'a', 'c' || n, n::text FROM generate_series(0, 20000) AS n`
   // Package "big"; checksums c7 and "new"; values under 5 (sort keys "5 .. "5<DEL>).
   const args = ['{big}', '{a}', '{0,0}', '{c7,new}', '{0}', '{"\\"5"}', '{"\\"5\u007f"}']
-  const call =
-    'prserv_state($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[])'
-  const custom = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
-    `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM ${call}`,
+  await assertStateReads(
+    sql,
+    'prserv_state($1::text[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[])',
     args,
   )
+  // Migration 5's read, bounded below the maximum (20000).
+  const floor = toArrayLiteral([revisionSortKey('19990')])
+  await assertStateReads(
+    sql,
+    'prserv_state($1::text[], $2::text[], $8::text[], $3::integer[], $4::text[], $5::integer[], $6::text[], $7::text[])',
+    [...args, floor],
+  )
+})
+
+/** `call` (a prserv_state call) reads through indexes, with a custom and a generic plan. */
+async function assertStateReads(sql: Sql, call: string, args: readonly string[]): Promise<void> {
+  const custom = await sql.unsafe<{ 'QUERY PLAN': string }[]>(
+    `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT * FROM ${call}`,
+    [...args],
+  )
   assertIndexReads(custom)
-  const [state] = await sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${call}`, args)
+  const [state] = await sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${call}`, [
+    ...args,
+  ])
   assert.equal(state?.n, 4)
   // Sessions cache a generic plan, made without statistics on a new database (issue #3 §2:
   // with one, each checksum lookup walked the whole hot package).
@@ -140,8 +159,18 @@ void test('postgres schema: allocation reads are index reads without table stati
   try {
     await reserved`SET plan_cache_mode = force_generic_plan`
     // Simple protocol: the statement's own parameters are not driver parameters.
+    const types = [
+      'text[]',
+      'text[]',
+      'integer[]',
+      'text[]',
+      'integer[]',
+      'text[]',
+      'text[]',
+      'text[]',
+    ]
     await reserved.unsafe(
-      'PREPARE read_state(text[], text[], integer[], text[], integer[], text[], text[]) AS ' +
+      `PREPARE read_state(${types.slice(0, args.length).join(', ')}) AS ` +
         `SELECT * FROM ${call.replaceAll(/::[a-z]+\[\]/g, '')}`,
     )
     const literals = args.map((arg) => `'${arg}'`).join(', ')
@@ -154,7 +183,7 @@ void test('postgres schema: allocation reads are index reads without table stati
     reserved.release()
   }
   assertIndexReads(generic)
-})
+}
 
 function assertIndexReads(plan: readonly { 'QUERY PLAN': string }[]): void {
   const text = plan.map((row) => row['QUERY PLAN']).join('\n')
@@ -163,6 +192,80 @@ function assertIndexReads(plan: readonly { 'QUERY PLAN': string }[]): void {
   const executionPages = Number(/shared hit=(\d+)/.exec(text)?.[1] ?? 'NaN')
   assert.ok(executionPages < 100, `few pages read:\n${text}`)
 }
+
+void test('postgres schema: the bounded package read answers the maximum whatever the bound', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  // Values 0..299, a tie written differently ("0299" = "299", stored later), a dotted value on
+  // top and a non-revision.
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    SELECT 'p', 'a', 'c' || n, n::text FROM generate_series(0, 299) AS n`
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    VALUES ('p', 'a', 'tie', '0299'), ('p', 'a', 'dot', '299.1'), ('p', 'a', 'x', 'abc')`
+  // Packages p and q (empty); checksums c5 of p and c9 of q; values of p under 5.
+  const base = revisionSortKey('5') ?? ''
+  const [chkP, chkC] = [toArrayLiteral([0, 1]), toArrayLiteral(['c5', 'c9'])]
+  const [baseP, low, high] = [
+    '{0}',
+    toArrayLiteral([base]),
+    toArrayLiteral([base + SORT_KEY_CEILING]),
+  ]
+  const unbounded = await sql<StateRow[]>`SELECT * FROM prserv_state('{p,q}', '{a,a}',
+    ${chkP}::integer[], ${chkC}::text[], ${baseP}::integer[], ${low}::text[], ${high}::text[])`
+  assert.equal(unbounded.find((row) => row.k === 'p' && row.i === 0)?.hi, '299.1')
+  const floors = ['299.1', '299', '0299', '7', '0', '300', '299.2', '1000'].map(revisionSortKey)
+  for (const floor of [null, '', 'zzz', ...floors]) {
+    const bounded = await sql<StateRow[]>`SELECT * FROM prserv_state('{p,q}', '{a,a}',
+      ${toArrayLiteral([floor, floor])}::text[], ${chkP}::integer[], ${chkC}::text[],
+      ${baseP}::integer[], ${low}::text[], ${high}::text[])`
+    assert.deepEqual(bounded, unbounded, `floor ${String(floor)}`)
+  }
+})
+
+void test('postgres schema: allocation statements never scan the table, even with plans made when it was tiny', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value) VALUES ('p', 'a', 'c0', '0')`
+  await sql`ANALYZE prmain`
+  const reserved = await sql.reserve()
+  try {
+    await reserved`BEGIN`
+    let max = 0
+    const apply = async (n: number): Promise<void> => {
+      const [maxes, floors] = [
+        toArrayLiteral([String(max)]),
+        toArrayLiteral([revisionSortKey(String(max))]),
+      ]
+      const checksums = toArrayLiteral([`c${n}`])
+      const stale = await reserved`SELECT * FROM prserv_apply('{p}', '{a}',
+        ${maxes}::text[], ${floors}::text[], '{0}', ${checksums}::text[], '{NULL}', '{NULL}',
+        '{}', '{}', '{}', '{}', '{0}', ${checksums}::text[], ${toArrayLiteral([String(max + 1)])}::text[],
+        '{peer}', '{f}', 1000)`
+      assert.deepEqual([...stale], [])
+      // The locked transaction's read, too.
+      const locked = await reserved`SELECT * FROM prserv_lock_and_state('{p}', '{a}', '{0}',
+        ${checksums}::text[], '{}', '{}', '{}')`
+      assert.equal(locked.length, 2)
+      max++
+    }
+    // More than five runs: the session may switch to a generic plan, kept from then on.
+    for (let n = 1; n <= 8; n++) await apply(n)
+    await reserved`INSERT INTO prmain (version, pkgarch, checksum, value)
+      SELECT 'p', 'a', 'bulk' || n, '0' FROM generate_series(1, 20000) AS n`
+    const seqScans = async (): Promise<string | undefined> => {
+      const [row] = await reserved<{ seq_scan: string }[]>`
+        SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'prmain'`
+      return row?.seq_scan
+    }
+    const before = await seqScans()
+    for (let n = 9; n <= 12; n++) await apply(n)
+    assert.equal(await seqScans(), before)
+    await reserved`ROLLBACK`
+  } finally {
+    // Released here: the pool's own clean-up (t.after) waits for reserved connections.
+    reserved.release()
+  }
+})
 
 void test('postgres schema: a version 2 database with rows is upgraded and keeps its answers', async (t) => {
   const { url, sql } = await freshDatabase(t)

@@ -58,7 +58,7 @@ export function createAllocationStatements(
       const rows = await pool.run(
         'allocation',
         (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply(
-          ${v}::text[], ${a}::text[], ${state.pkgMax}::text[],
+          ${v}::text[], ${a}::text[], ${state.pkgMax}::text[], ${state.pkgFloor}::text[],
           ${cp}::integer[], ${c}::text[], ${state.chkLo}::text[], ${state.chkHi}::text[],
           ${bp}::integer[], ${low}::text[], ${high}::text[], ${state.baseMax}::text[],
           ${row.p}::integer[], ${row.c}::text[], ${row.value}::text[], ${row.peer}::text[],

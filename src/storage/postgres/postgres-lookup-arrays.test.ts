@@ -55,6 +55,8 @@ void test('LookupArrays numbers a subset of packages by position and maps answer
   )
   assert.deepEqual(expected, {
     pkgMax: '{NULL,"9"}',
+    // The sort key of "9": one digit ('"', escaped in the literal), then the digit.
+    pkgFloor: '{NULL,"\\"9"}',
     chkLo: '{"4",NULL}',
     chkHi: '{"7",NULL}',
     baseMax: '{NULL}',

@@ -5,6 +5,7 @@
  * the batch when only some of its packages are sent.
  */
 import type { NewRow } from './postgres-batch-executor.js'
+import { revisionSortKey } from '../../services/prserv/revision.js'
 import type { PackageGroup, StateIndex, StateRow } from './postgres-batch-plan.js'
 
 /** Characters escaped with a backslash inside a quoted array element. */
@@ -97,16 +98,22 @@ export class LookupArrays {
     }
   }
 
-  /** The expected state of every lookup (null where `state` has none). */
+  /**
+   * The expected state of every lookup (null where `state` has none), and the sort key of each
+   * expected package maximum: the lower bound of the package read (migration 5).
+   */
   expected(state: StateIndex): {
     pkgMax: string
+    pkgFloor: string
     chkLo: string
     chkHi: string
     baseMax: string
   } {
     const of = (k: string, i: number): StateRow | undefined => state.get(`${k}:${i}`)
+    const pkgMax = this.#groupP.map((p) => of('p', p)?.hi ?? null)
     return {
-      pkgMax: toArrayLiteral(this.#groupP.map((p) => of('p', p)?.hi ?? null)),
+      pkgMax: toArrayLiteral(pkgMax),
+      pkgFloor: toArrayLiteral(pkgMax.map((max) => (max === null ? null : revisionSortKey(max)))),
       chkLo: toArrayLiteral(this.#checksumI.map((i) => of('c', i)?.lo ?? null)),
       chkHi: toArrayLiteral(this.#checksumI.map((i) => of('c', i)?.hi ?? null)),
       baseMax: toArrayLiteral(this.#baseI.map((i) => of('s', i)?.hi ?? null)),

@@ -388,6 +388,86 @@ BEGIN
 END
 $fn$`
 
+/**
+ * Migration 5: the package maximum is read from the top of the package's range, bounded below
+ * by the maximum the server expects. A `LIMIT 1` scan of the whole range reads every entry of
+ * the range on the first index leaf page, a few hundred once a package has history; bounded
+ * by the expected maximum it reads one or two. When the bound lies above every row (the
+ * expected maximum is gone, or the caller guessed wrong) the bounded read finds nothing and
+ * the whole range is read as before, so the answer never depends on the bound.
+ *
+ * - `prserv_state(pkg_v, pkg_a, pkg_floor, …)`: `prserv_state` with `pkg_floor`, a sort key
+ *   per package (`prserv_revision_sort_key` of the expected maximum, computed by the caller;
+ *   NULL: unknown).
+ * - `prserv_apply(…, pkg_max, pkg_floor, …)`: `prserv_apply` reading through it.
+ * - Both `prserv_apply` and the locked transaction's `prserv_lock_and_state` plan their
+ *   statements with sequential scans disabled. On a small analysed table the planner prefers
+ *   scanning it to every index read of these functions, and a session keeps that plan while
+ *   the table grows until the next ANALYZE; every read of theirs is meant to be an index read.
+ *
+ * The 7- and 17-argument functions of migration 4 stay for servers of that version during a
+ * rolling upgrade; they take the same package locks.
+ */
+const BOUNDED_STATE_FUNCTION = `
+CREATE FUNCTION prserv_state(
+  pkg_v text[], pkg_a text[], pkg_floor text[], chk_p integer[], chk_c text[],
+  base_p integer[], base_low text[], base_high text[])
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE sql STABLE AS $fn$
+  SELECT 'p', g.n::integer - 1, g.n::integer - 1, NULL::text, coalesce((
+    SELECT r.value FROM prmain r
+    WHERE r.version = g.v AND r.pkgarch = g.a AND r.sort_key >= g.f
+    ORDER BY r.sort_key DESC, r.id LIMIT 1), (
+    SELECT r.value FROM prmain r
+    WHERE r.version = g.v AND r.pkgarch = g.a AND r.sort_key IS NOT NULL
+    ORDER BY r.sort_key DESC, r.id LIMIT 1))
+  FROM unnest(pkg_v, pkg_a, pkg_floor) WITH ORDINALITY AS g(v, a, f, n)
+  UNION ALL
+  SELECT s.k, s.i, s.p, s.lo, s.hi
+  FROM prserv_state(pkg_v, pkg_a, chk_p, chk_c, base_p, base_low, base_high) AS s
+  WHERE s.k <> 'p'
+$fn$`
+
+const BOUNDED_APPLY_FUNCTION = `
+CREATE FUNCTION prserv_apply(
+  pkg_v text[], pkg_a text[], pkg_max text[], pkg_floor text[],
+  chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
+  base_p integer[], base_low text[], base_high text[], base_max text[],
+  row_p integer[], row_c text[], row_value text[], row_peer text[], row_may_exist boolean[],
+  lock_timeout_ms integer)
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $fn$
+#variable_conflict use_column
+BEGIN
+  PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
+  PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  RETURN QUERY
+  WITH actual AS (
+    SELECT s.k, s.i, s.p, s.lo, s.hi
+    FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS s
+  ), stale AS (
+    SELECT DISTINCT a.p FROM actual a
+    WHERE CASE a.k
+      WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
+      WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
+      ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
+    END
+  ), inserted AS (
+    INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+    SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
+    FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
+      WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
+    WHERE NOT EXISTS (SELECT 1 FROM stale s WHERE s.p = n.p)
+      AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
+        WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
+          AND x.checksum = n.c AND x.value = n.value))
+    ORDER BY n.o
+  )
+  SELECT a.k, a.i, a.p, a.lo, a.hi FROM actual a
+  WHERE EXISTS (SELECT 1 FROM stale s WHERE s.p = a.p);
+END
+$fn$`
+
 /** Every migration, in order. Never edit an applied one: append a new one. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
@@ -421,6 +501,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     version: 4,
     name: 'array-argument allocation functions; one guarded statement per batch',
     statements: [STATE_FUNCTION, LOCK_PACKAGES_FUNCTION, LOCK_AND_STATE_FUNCTION, APPLY_FUNCTION],
+  },
+  {
+    version: 5,
+    name: 'package maximum read bounded by the expected maximum',
+    statements: [
+      BOUNDED_STATE_FUNCTION,
+      BOUNDED_APPLY_FUNCTION,
+      'ALTER FUNCTION prserv_lock_and_state(text[], text[], integer[], text[], integer[], ' +
+        'text[], text[]) SET enable_seqscan = off',
+    ],
   },
 ]
 
