@@ -11,6 +11,8 @@ export const DEFAULT_WARMUP_MS = 1_000
 export const DEFAULT_LOAD_PROCESSES = 1
 export const DEFAULT_BIG_ROW_COUNT = 1_000_000
 export const DEFAULT_LOOKUP_PACKAGE_COUNT = 1_000
+/** Alternating rounds of `pg raw-insert` and `pg alloc-64` (their ratio is the issue's target). */
+export const DEFAULT_POSTGRES_ROUNDS = 3
 export const DEFAULT_READY_TIMEOUT_MS = 180_000
 /** BitBake's client gives up on a request after 30 s; so does the generator. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
@@ -25,6 +27,7 @@ export interface BenchOptions {
   readonly serverCmd: string
   readonly isJson: boolean
   readonly hasPostgres: boolean
+  readonly postgresRounds: number
   readonly loadProcesses: number
   readonly bigRowCount: number
   readonly lookupPackageCount: number
@@ -63,6 +66,7 @@ Options:
   --request-timeout-ms N a request unanswered this long is an error (default: ${DEFAULT_REQUEST_TIMEOUT_MS})
   --postgres             also run the PostgreSQL benchmark (PRSERV_TEST_DATABASE_URL or an
                          embedded throwaway PostgreSQL)
+  --pg-rounds N          rounds of pg raw-insert and pg alloc-64, alternated (default: ${DEFAULT_POSTGRES_ROUNDS})
   --json                 print one JSON document on stdout instead of the table
   --keep-temp            keep the temporary directory (databases, server logs)
   -h, --help             show this help
@@ -89,6 +93,7 @@ export function parseBenchArgs(
       'ready-timeout-ms': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
       postgres: { type: 'boolean', default: false },
+      'pg-rounds': { type: 'string' },
       json: { type: 'boolean', default: false },
       'keep-temp': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +108,7 @@ export function parseBenchArgs(
     serverCmd: values['server-cmd'] ?? DEFAULT_SERVER_CMD,
     isJson: values.json,
     hasPostgres: values.postgres,
+    postgresRounds: parseCount('--pg-rounds', values['pg-rounds'], DEFAULT_POSTGRES_ROUNDS),
     loadProcesses: parseCount('--load-processes', values['load-processes'], DEFAULT_LOAD_PROCESSES),
     bigRowCount: parseCount('--big-rows', values['big-rows'], DEFAULT_BIG_ROW_COUNT),
     lookupPackageCount: parseCount(

@@ -1,9 +1,12 @@
-// The PostgreSQL part (`--postgres`, issue 3 §2): the raw durable INSERT rate and a plain
-// one-transaction-per-allocation design, measured straight against PostgreSQL, then our server
-// on the same PostgreSQL doing alloc-64 and alloc-1.
+// The PostgreSQL part (`--postgres`, issue 3 §2): the raw durable INSERT rate and our server's
+// alloc-64 on the same PostgreSQL, alternating for `--pg-rounds` rounds; then the INSERT into
+// the server's own table, a plain one-transaction-per-allocation design, and the server's
+// alloc-1.
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { withServer, type BenchContext } from './bench-context.js'
+import type { BenchOptions } from './bench-options.js'
+import type { ServerProcess } from './server-process.js'
 import { BENCH_PKGARCH, formatChecksum } from './pr-requests.js'
 import { startPostgresCluster } from './postgres-cluster.js'
 import { runSqlLoad } from './postgres-direct-load.js'
@@ -19,46 +22,67 @@ export async function runPostgresBench(context: BenchContext): Promise<void> {
   context.log(`starting PostgreSQL (log ${logPath})`)
   const cluster = await startPostgresCluster(options.externalPostgresUrl, logPath)
   try {
-    const directUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_direct`)
-    const serverUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_server`)
-    context.log(`PostgreSQL (${cluster.origin}): ${await describeDurability(directUrl)}`)
+    const tag = `prserv_bench_${context.runTag}`
+    const serverUrl = await cluster.createDatabase(`${tag}_server`)
+    context.log(`PostgreSQL (${cluster.origin}): ${await describeDurability(serverUrl)}`)
     const connectionCount = Math.max(...options.connectionCounts)
     const timing = { connectionCount, warmupMs: options.warmupMs, durationMs: options.durationMs }
-    context.log(`pg raw-insert at ${connectionCount} connections`)
-    context.results.push(
-      await runSqlLoad({ label: 'pg raw-insert', url: directUrl, ...timing, ...RAW_INSERT }),
-    )
-    context.log(`pg raw-insert-prmain at ${connectionCount} connections`)
-    const prmainUrl = await cluster.createDatabase(`prserv_bench_${context.runTag}_prmain`)
-    context.results.push(
-      await runSqlLoad({
-        label: 'pg raw-insert-prmain',
-        url: prmainUrl,
-        ...timing,
-        ...RAW_PRMAIN_INSERT,
-      }),
-    )
-    context.log(`pg plain-alloc-1 at ${connectionCount} connections`)
-    context.results.push(
-      await runSqlLoad({ label: 'pg plain-alloc-1', url: directUrl, ...timing, ...PLAIN_ALLOC }),
-    )
-    await withServer(context, 'postgres', serverUrl, async (server) => {
-      for (const scenario of ['alloc-64', 'alloc-1'] as const) {
-        context.log(`pg ${scenario} at ${connectionCount} connections`)
-        const result = await runScenario(context.pool, server, {
+    const measureServer = async (
+      server: ServerProcess,
+      scenario: 'alloc-64' | 'alloc-1',
+      round: number,
+    ) => {
+      context.log(`pg ${scenario} at ${connectionCount} connections${roundLabel(round, options)}`)
+      context.results.push(
+        await runScenario(context.pool, server, {
           ...timing,
           scenario,
           label: `pg ${scenario}`,
-          allocVersions: formatAllocVersions(context.runTag, scenario, connectionCount),
+          allocVersions: formatAllocVersions(
+            `${context.runTag}r${round}`,
+            scenario,
+            connectionCount,
+          ),
           lookupPackageCount: options.lookupPackageCount,
           requestTimeoutMs: options.requestTimeoutMs,
-        })
-        context.results.push(result)
+        }),
+      )
+    }
+    await withServer(context, 'postgres', serverUrl, async (server) => {
+      // The target's two rates alternate, each round on fresh tables and packages, so that a
+      // machine whose speed drifts within minutes slows both alike.
+      for (let round = 1; round <= options.postgresRounds; round++) {
+        context.log(`pg raw-insert at ${connectionCount} connections${roundLabel(round, options)}`)
+        const directUrl = await cluster.createDatabase(`${tag}_direct_${round}`)
+        context.results.push(
+          await runSqlLoad({ label: 'pg raw-insert', url: directUrl, ...timing, ...RAW_INSERT }),
+        )
+        await measureServer(server, 'alloc-64', round)
       }
+      context.log(`pg raw-insert-prmain at ${connectionCount} connections`)
+      const prmainUrl = await cluster.createDatabase(`${tag}_prmain`)
+      context.results.push(
+        await runSqlLoad({
+          label: 'pg raw-insert-prmain',
+          url: prmainUrl,
+          ...timing,
+          ...RAW_PRMAIN_INSERT,
+        }),
+      )
+      context.log(`pg plain-alloc-1 at ${connectionCount} connections`)
+      const plainUrl = await cluster.createDatabase(`${tag}_plain`)
+      context.results.push(
+        await runSqlLoad({ label: 'pg plain-alloc-1', url: plainUrl, ...timing, ...PLAIN_ALLOC }),
+      )
+      await measureServer(server, 'alloc-1', 1)
     })
   } finally {
     await cluster.close()
   }
+}
+
+function roundLabel(round: number, options: BenchOptions): string {
+  return options.postgresRounds > 1 ? ` (round ${round} of ${options.postgresRounds})` : ''
 }
 
 /** The settings that make a commit durable, as the server reports them. */

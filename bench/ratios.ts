@@ -22,7 +22,13 @@ interface RatioDefinition {
 
 export interface RatioResult extends RatioDefinition {
   readonly connections: number
+  /**
+   * Mean numerator rate over mean denominator rate. A scenario measured several times (the
+   * alternating PostgreSQL rounds) contributes every row it has at that connection count.
+   */
   readonly value: number
+  /** With several rows on each side: the ratio of each pair of rows, in measuring order. */
+  readonly roundValues: readonly number[]
   readonly isMet: boolean
   /** Largest `other%` of the rows used: CPU taken by other work on the machine. */
   readonly otherCpuPercent: number
@@ -91,22 +97,27 @@ export function computeRatios(results: readonly ScenarioResult[]): RatioResult[]
     const counts = commonConnectionCounts(results, definition)
     const connections = counts.includes(TARGET_CONNECTIONS) ? TARGET_CONNECTIONS : counts.at(-1)
     if (connections === undefined) continue
-    const numerator = findRow(results, definition.numerator, connections)
-    const denominator =
-      definition.denominator === null ? null : findRow(results, definition.denominator, connections)
-    const value = (numerator?.reqPerSec ?? Number.NaN) / (denominator?.reqPerSec ?? 1)
-    const otherCpuPercent = Math.max(
-      numerator?.otherCpuPercent ?? 0,
-      denominator?.otherCpuPercent ?? 0,
-    )
-    const stealCpuPercent = Math.max(
-      numerator?.stealCpuPercent ?? 0,
-      denominator?.stealCpuPercent ?? 0,
-    )
+    const numerators = findRows(results, definition.numerator, connections)
+    const denominators =
+      definition.denominator === null ? [] : findRows(results, definition.denominator, connections)
+    const numeratorRate = meanRate(numerators)
+    const value =
+      definition.denominator === null ? numeratorRate : numeratorRate / meanRate(denominators)
+    const used = [...numerators, ...denominators]
+    const otherCpuPercent = Math.max(0, ...used.map((row) => row.otherCpuPercent))
+    const stealCpuPercent = Math.max(0, ...used.map((row) => row.stealCpuPercent))
+    const rounds = Math.min(numerators.length, denominators.length)
+    const roundValues =
+      rounds < 2
+        ? []
+        : numerators
+            .slice(0, rounds)
+            .map((row, index) => row.reqPerSec / (denominators[index]?.reqPerSec ?? Number.NaN))
     ratios.push({
       ...definition,
       connections,
       value,
+      roundValues,
       isMet: definition.target !== null && value >= definition.target,
       otherCpuPercent,
       stealCpuPercent,
@@ -130,12 +141,18 @@ function commonConnectionCounts(
   return counts.sort((a, b) => a - b)
 }
 
-function findRow(
+function findRows(
   results: readonly ScenarioResult[],
   scenario: string,
   connections: number,
-): ScenarioResult | undefined {
-  return results.find((r) => r.scenario === scenario && r.connections === connections)
+): ScenarioResult[] {
+  return results.filter((r) => r.scenario === scenario && r.connections === connections)
+}
+
+/** The mean of the rows' rates; NaN without rows. */
+function meanRate(rows: readonly ScenarioResult[]): number {
+  if (rows.length === 0) return Number.NaN
+  return rows.reduce((sum, row) => sum + row.reqPerSec, 0) / rows.length
 }
 
 export function formatRatio(ratio: RatioResult): string {
@@ -145,7 +162,14 @@ export function formatRatio(ratio: RatioResult): string {
   }
   const target = ratio.denominator === null ? `>= ${ratio.target}` : `>= ${ratio.target.toFixed(1)}`
   const verdict = ratio.isMet ? 'met' : 'NOT met'
-  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}${noiseOf(ratio)}`
+  return `  ${ratio.name.padEnd(28)} ${value.padStart(8)}  (target ${target}, at ${ratio.connections} connections, ${ratio.source}): ${verdict}${noiseOf(ratio)}${roundsOf(ratio)}`
+}
+
+/** The ratio of each round, when the rows were measured in alternating rounds. */
+function roundsOf(ratio: RatioResult): string {
+  if (ratio.roundValues.length === 0) return ''
+  const values = ratio.roundValues.map((value) => formatNumber(value, 2)).join(', ')
+  return `\n${' '.repeat(39)}rounds: ${values}`
 }
 
 /** Why a ratio may not be trusted: another workload on the machine, or on the host. */
