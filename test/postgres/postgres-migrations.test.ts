@@ -193,18 +193,21 @@ function assertIndexReads(plan: readonly { 'QUERY PLAN': string }[]): void {
   assert.ok(executionPages < 100, `few pages read:\n${text}`)
 }
 
-void test('postgres schema: the bounded package read answers the maximum whatever the bound', async (t) => {
+void test('postgres schema: the migration 5 read answers as before, whatever the bound', async (t) => {
   const { url, sql } = await freshDatabase(t)
   await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
   // Values 0..299, a tie written differently ("0299" = "299", stored later), a dotted value on
   // top and a non-revision.
   await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
     SELECT 'p', 'a', 'c' || n, n::text FROM generate_series(0, 299) AS n`
+  // Checksum c8 (id 9) gets ties stored later, with ids of more digits: "08" = "8" and
+  // "009" = "9"; its smallest value stays "8" and its largest "9" (the rows stored first).
   await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
-    VALUES ('p', 'a', 'tie', '0299'), ('p', 'a', 'dot', '299.1'), ('p', 'a', 'x', 'abc')`
-  // Packages p and q (empty); checksums c5 of p and c9 of q; values of p under 5.
+    VALUES ('p', 'a', 'tie', '0299'), ('p', 'a', 'dot', '299.1'), ('p', 'a', 'x', 'abc'),
+      ('p', 'a', 'c8', '08'), ('p', 'a', 'c8', '9'), ('p', 'a', 'c8', '009'), ('p', 'a', 'c8', 'x')`
+  // Packages p and q (empty); checksums c8 of p and c9 of q; values of p under 5.
   const base = revisionSortKey('5') ?? ''
-  const [chkP, chkC] = [toArrayLiteral([0, 1]), toArrayLiteral(['c5', 'c9'])]
+  const [chkP, chkC] = [toArrayLiteral([0, 1]), toArrayLiteral(['c8', 'c9'])]
   const [baseP, low, high] = [
     '{0}',
     toArrayLiteral([base]),
@@ -213,6 +216,8 @@ void test('postgres schema: the bounded package read answers the maximum whateve
   const unbounded = await sql<StateRow[]>`SELECT * FROM prserv_state('{p,q}', '{a,a}',
     ${chkP}::integer[], ${chkC}::text[], ${baseP}::integer[], ${low}::text[], ${high}::text[])`
   assert.equal(unbounded.find((row) => row.k === 'p' && row.i === 0)?.hi, '299.1')
+  const c8 = unbounded.find((row) => row.k === 'c' && row.i === 0)
+  assert.deepEqual([c8?.lo, c8?.hi], ['8', '9'])
   const floors = ['299.1', '299', '0299', '7', '0', '300', '299.2', '1000'].map(revisionSortKey)
   for (const floor of [null, '', 'zzz', ...floors]) {
     const bounded = await sql<StateRow[]>`SELECT * FROM prserv_state('{p,q}', '{a,a}',
