@@ -101,6 +101,21 @@ void test('batcher: identical concurrent operations are answered once', async ()
   assert.equal(harness.batches.flat().length, 1)
 })
 
+void test('batcher: an answered or failed operation is not joined by later identical ones', async () => {
+  const harness = createBatcher({ operationTimeoutMs: 50 })
+  await assert.rejects(harness.batcher.submit(op('v', 'late'), 'peer'), /database unavailable/)
+  const again = harness.batcher.submit(op('v', 'late'), 'peer')
+  await tick()
+  await harness.releaseAll()
+  assert.equal(await again, 'v:late')
+  const third = harness.batcher.submit(op('v', 'late'), 'peer')
+  await tick()
+  await harness.releaseAll()
+  assert.equal(await third, 'v:late')
+  // The timed-out one's batch, then one batch for each later submission.
+  assert.equal(harness.batches.length, 3)
+})
+
 void test('batcher: beyond maxQueuedOps new operations fail as overloaded', async () => {
   const harness = createBatcher({ maxQueuedOps: 2 })
   const accepted = [

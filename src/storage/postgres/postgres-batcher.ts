@@ -51,6 +51,9 @@ class Entry implements BatchEntry {
   readonly peer: string
   readonly packageId: string
   isSettled = false
+  readonly #identity: string
+  /** The batcher's unanswered operations by identity: this one leaves it when answered. */
+  readonly #unanswered: Map<string, Promise<AllocationOutput>>
   readonly #resolve: (output: AllocationOutput) => void
   readonly #reject: (error: Error) => void
   readonly #timer: NodeJS.Timeout
@@ -58,6 +61,8 @@ class Entry implements BatchEntry {
   constructor(
     op: AllocationOp,
     peer: string,
+    identity: string,
+    unanswered: Map<string, Promise<AllocationOutput>>,
     timeoutMs: number,
     resolve: (output: AllocationOutput) => void,
     reject: (error: Error) => void,
@@ -65,6 +70,8 @@ class Entry implements BatchEntry {
     this.op = op
     this.peer = peer
     this.packageId = packageId(op.key)
+    this.#identity = identity
+    this.#unanswered = unanswered
     this.#resolve = resolve
     this.#reject = reject
     this.#timer = setTimeout(() => {
@@ -74,16 +81,20 @@ class Entry implements BatchEntry {
 
   settle(output: AllocationOutput): void {
     if (this.isSettled) return
-    this.isSettled = true
-    clearTimeout(this.#timer)
+    this.#end()
     this.#resolve(output)
   }
 
   fail(error: Error): void {
     if (this.isSettled) return
+    this.#end()
+    this.#reject(error)
+  }
+
+  #end(): void {
     this.isSettled = true
     clearTimeout(this.#timer)
-    this.#reject(error)
+    this.#unanswered.delete(this.#identity)
   }
 }
 
@@ -120,26 +131,30 @@ export class AllocationBatcher {
     const identity = opIdentity(op)
     const unanswered = this.#unanswered.get(identity)
     if (unanswered !== undefined) return unanswered
-    const answer = this.#enqueue(op, peer)
-    this.#unanswered.set(identity, answer)
-    const forget = (): void => {
-      this.#unanswered.delete(identity)
-    }
-    answer.then(forget, forget)
-    return answer
-  }
-
-  #enqueue(op: AllocationOp, peer: string): Promise<AllocationOutput> {
     if (this.#isClosed) return Promise.reject(new StorageError(`store closed during ${op.kind}`))
     if (this.#queue.length >= this.#options.maxQueuedOps) this.#dropSettled()
     if (this.#queue.length >= this.#options.maxQueuedOps) {
       const limit = this.#options.maxQueuedOps
       return Promise.reject(new StorageError(`database overloaded: ${limit} allocations queued`))
     }
-    return new Promise<AllocationOutput>((resolve, reject) => {
-      this.#queue.push(new Entry(op, peer, this.#options.operationTimeoutMs, resolve, reject))
+    const { operationTimeoutMs } = this.#options
+    const answer = new Promise<AllocationOutput>((resolve, reject) => {
+      const entry = new Entry(
+        op,
+        peer,
+        identity,
+        this.#unanswered,
+        operationTimeoutMs,
+        resolve,
+        reject,
+      )
+      this.#queue.push(entry)
       this.#schedulePump()
     })
+    // Set after the entry exists, and deleted by it when answered (never before: an entry is
+    // answered in a later turn at the earliest).
+    this.#unanswered.set(identity, answer)
+    return answer
   }
 
   /** Stops accepting work and waits until queued and running batches are done. Idempotent. */
