@@ -402,7 +402,10 @@ $fn$`
  *   (sort key, id, value) arrays, the id padded to 19 digits (and counted down for the
  *   maximum, where the row stored first wins a tie too): the same answer as two ordered
  *   `array_agg`s, without setting up two sorts per lookup (about 5 µs each).
- * - `prserv_apply(…, pkg_max, pkg_floor, …)`: `prserv_apply` reading through it.
+ * - `prserv_apply(…, pkg_max, pkg_floor, …)`: `prserv_apply` reading through it, as three
+ *   statements instead of one chain of CTEs: the positions of the stale packages into an
+ *   array, a plain INSERT of the other packages' rows, and only when some package is stale,
+ *   its state read again (under the same locks, so unchanged). About 5% less database CPU.
  * - Both `prserv_apply` and the locked transaction's `prserv_lock_and_state` plan their
  *   statements with sequential scans disabled. On a small analysed table the planner prefers
  *   scanning it to every index read of these functions, and a session keeps that plan while
@@ -455,33 +458,33 @@ CREATE FUNCTION prserv_apply(
 RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
 LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $fn$
 #variable_conflict use_column
+DECLARE
+  stale integer[];
 BEGIN
   PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
   PERFORM prserv_lock_packages(pkg_v, pkg_a);
-  RETURN QUERY
-  WITH actual AS (
-    SELECT s.k, s.i, s.p, s.lo, s.hi
-    FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS s
-  ), stale AS (
-    SELECT DISTINCT a.p FROM actual a
-    WHERE CASE a.k
-      WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
-      WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
-      ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
-    END
-  ), inserted AS (
-    INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
-    SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
-    FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
-      WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
-    WHERE NOT EXISTS (SELECT 1 FROM stale s WHERE s.p = n.p)
-      AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
-        WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
-          AND x.checksum = n.c AND x.value = n.value))
-    ORDER BY n.o
-  )
-  SELECT a.k, a.i, a.p, a.lo, a.hi FROM actual a
-  WHERE EXISTS (SELECT 1 FROM stale s WHERE s.p = a.p);
+  SELECT array_agg(DISTINCT a.p) INTO stale
+  FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
+  WHERE CASE a.k
+    WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
+    WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
+    ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
+  END;
+  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+  SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
+  FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
+    WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
+  WHERE (stale IS NULL OR n.p <> ALL (stale))
+    AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
+      WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
+        AND x.checksum = n.c AND x.value = n.value))
+  ORDER BY n.o;
+  -- Read again under the same locks: nothing of these packages was written in between.
+  IF stale IS NOT NULL THEN
+    RETURN QUERY SELECT a.k, a.i, a.p, a.lo, a.hi
+    FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
+    WHERE a.p = ANY (stale);
+  END IF;
 END
 $fn$`
 
