@@ -51,8 +51,6 @@ function requireRevision(value: string): readonly string[] {
 
 /** Fields shorter than this fit a double exactly, with room for the carry. */
 const SAFE_DIGITS = 15
-/** A one-field revision: the common case, incremented without splitting. */
-const PLAIN_NUMBER = /^[0-9]+$/
 
 function incrementDigits(digits: string): string {
   if (digits.length < SAFE_DIGITS) return String(Number(digits) + 1)
@@ -64,12 +62,9 @@ function incrementDigits(digits: string): string {
  * Throws a RangeError for a non-revision. Other fields are kept as written.
  */
 export function increaseRevision(value: string): string {
-  if (value.length < SAFE_DIGITS && PLAIN_NUMBER.test(value)) return incrementDigits(value)
   requireRevision(value)
-  const fields = value.split('.')
-  const last = fields.pop() ?? ''
-  fields.push(incrementDigits(last))
-  return fields.join('.')
+  const lastField = value.lastIndexOf('.') + 1
+  return value.slice(0, lastField) + incrementDigits(value.slice(lastField))
 }
 
 /**
