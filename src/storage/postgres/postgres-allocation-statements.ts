@@ -121,7 +121,7 @@ function insertRows(
 ): Promise<unknown> {
   const { v, a } = read
   const row = arrays.rowArguments(rows)
-  // As prserv_apply inserts (migration 4): a row flagged may_exist only if it is not stored.
+  // As prserv_apply inserts (migration 5): a row flagged may_exist only if it is not stored.
   return reserved`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
     SELECT n.v, n.a, n.c, n.value, now(), n.peer
     FROM (

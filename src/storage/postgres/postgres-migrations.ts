@@ -406,6 +406,8 @@ $fn$`
  *   statements instead of one chain of CTEs: the positions of the stale packages into an
  *   array, a plain INSERT of the other packages' rows, and only when some package is stale,
  *   its state read again (under the same locks, so unchanged). About 5% less database CPU.
+ *   Its INSERT follows the rule of the locked transaction's (`insertRows`,
+ *   postgres-allocation-statements.ts): change both together.
  * - Both `prserv_apply` and the locked transaction's `prserv_lock_and_state` plan their
  *   statements with sequential scans disabled. On a small analysed table the planner prefers
  *   scanning it to every index read of these functions, and a session keeps that plan while
