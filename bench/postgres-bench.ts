@@ -27,19 +27,21 @@ export async function runPostgresBench(context: BenchContext): Promise<void> {
     context.log(`PostgreSQL (${cluster.origin}): ${await describeDurability(serverUrl)}`)
     const connectionCount = Math.max(...options.connectionCounts)
     const timing = { connectionCount, warmupMs: options.warmupMs, durationMs: options.durationMs }
+    // `round`: the alternating round, or null outside the rounds.
     const measureServer = async (
       server: ServerProcess,
       scenario: 'alloc-64' | 'alloc-1',
-      round: number,
+      round: number | null,
     ) => {
-      context.log(`pg ${scenario} at ${connectionCount} connections${roundLabel(round, options)}`)
+      const suffix = round === null ? '' : roundLabel(round, options)
+      context.log(`pg ${scenario} at ${connectionCount} connections${suffix}`)
       context.results.push(
         await runScenario(context.pool, server, {
           ...timing,
           scenario,
           label: `pg ${scenario}`,
           allocVersions: formatAllocVersions(
-            `${context.runTag}r${round}`,
+            round === null ? context.runTag : `${context.runTag}r${round}`,
             scenario,
             connectionCount,
           ),
@@ -74,7 +76,7 @@ export async function runPostgresBench(context: BenchContext): Promise<void> {
       context.results.push(
         await runSqlLoad({ label: 'pg plain-alloc-1', url: plainUrl, ...timing, ...PLAIN_ALLOC }),
       )
-      await measureServer(server, 'alloc-1', 1)
+      await measureServer(server, 'alloc-1', null)
     })
   } finally {
     await cluster.close()

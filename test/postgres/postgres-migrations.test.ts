@@ -272,6 +272,24 @@ void test('postgres schema: allocation statements never scan the table, even wit
   }
 })
 
+void test('postgres schema: the allocation functions plan once per session (generic plans)', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  // With custom plans, PostgreSQL planned the allocation statement anew on every call when a
+  // batch held one allocation (about 3 ms of database CPU each, against 0.8 ms in all).
+  const rows = await sql<{ signature: string; config: string[] | null }[]>`
+    SELECT p.oid::regprocedure::text AS signature, p.proconfig AS config FROM pg_proc p
+    WHERE p.proname IN ('prserv_apply', 'prserv_lock_and_state') AND p.pronargs IN (7, 18)`
+  assert.equal(rows.length, 2)
+  for (const row of rows) {
+    assert.deepEqual(
+      [...(row.config ?? [])].sort(),
+      ['enable_seqscan=off', 'plan_cache_mode=force_generic_plan'],
+      row.signature,
+    )
+  }
+})
+
 void test('postgres schema: a version 2 database with rows is upgraded and keeps its answers', async (t) => {
   const { url, sql } = await freshDatabase(t)
   // The schema as version 2 left it, built from the migrations themselves.
