@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL schema: migrations applied once however many replicas start together, an
  * upgrade of a version 2 database with rows, version checks, the SQL sort key equal to
- * revisionSortKey, and reads that stay index reads without table statistics.
+ * revisionSortKey, reads that stay index reads without table statistics, and generic plans.
  */
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
@@ -225,6 +225,10 @@ void test('postgres schema: the migration 5 read answers as before, whatever the
       ${baseP}::integer[], ${low}::text[], ${high}::text[])`
     assert.deepEqual(bounded, unbounded, `floor ${String(floor)}`)
   }
+  // Migration 6's read of read-only stores reads through it without floors.
+  const unlocked = await sql<StateRow[]>`SELECT * FROM prserv_unlocked_state('{p,q}', '{a,a}',
+    ${chkP}::integer[], ${chkC}::text[], ${baseP}::integer[], ${low}::text[], ${high}::text[])`
+  assert.deepEqual(unlocked, unbounded)
 })
 
 void test('postgres schema: allocation statements never scan the table, even with plans made when it was tiny', async (t) => {
@@ -251,6 +255,10 @@ void test('postgres schema: allocation statements never scan the table, even wit
       const locked = await reserved`SELECT * FROM prserv_lock_and_state('{p}', '{a}', '{0}',
         ${checksums}::text[], '{}', '{}', '{}')`
       assert.equal(locked.length, 2)
+      // And the read of read-only stores.
+      const unlocked = await reserved`SELECT * FROM prserv_unlocked_state('{p}', '{a}', '{0}',
+        ${checksums}::text[], '{}', '{}', '{}')`
+      assert.equal(unlocked.length, 2)
       max++
     }
     // More than five runs: the session may switch to a generic plan, kept from then on.
@@ -272,15 +280,16 @@ void test('postgres schema: allocation statements never scan the table, even wit
   }
 })
 
-void test('postgres schema: the allocation functions plan once per session (generic plans)', async (t) => {
+void test('postgres schema: the allocation and read-only functions plan once per session (generic plans)', async (t) => {
   const { url, sql } = await freshDatabase(t)
   await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
   // With custom plans, PostgreSQL planned the allocation statement anew on every call when a
   // batch held one allocation (about 3 ms of database CPU each, against 0.8 ms in all).
   const rows = await sql<{ signature: string; config: string[] | null }[]>`
     SELECT p.oid::regprocedure::text AS signature, p.proconfig AS config FROM pg_proc p
-    WHERE p.proname IN ('prserv_apply', 'prserv_lock_and_state') AND p.pronargs IN (7, 18)`
-  assert.equal(rows.length, 2)
+    WHERE p.proname IN ('prserv_apply', 'prserv_lock_and_state', 'prserv_unlocked_state')
+      AND p.pronargs IN (7, 18)`
+  assert.equal(rows.length, 3)
   for (const row of rows) {
     assert.deepEqual(
       [...(row.config ?? [])].sort(),
@@ -288,6 +297,26 @@ void test('postgres schema: the allocation functions plan once per session (gene
       row.signature,
     )
   }
+})
+
+void test('postgres schema: read-only stores read through prserv_unlocked_state', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  // The 7-argument prserv_state, called from a prepared statement, was planned on every call.
+  const applicationName = 'prserv-read-only-test'
+  const store = await openPostgresPrStore({
+    url,
+    readOnly: true,
+    maxConnections: 1,
+    applicationName,
+  })
+  t.after(() => store.close())
+  const origin = { peer: '127.0.0.1:1' }
+  assert.equal(await store.getPr({ version: 'v', pkgarch: 'a', checksum: 'c' }, true, origin), '0')
+  // An idle session's `query` is the last statement it ran.
+  const [session] = await sql<{ query: string }[]>`SELECT query FROM pg_stat_activity
+    WHERE application_name = ${applicationName} AND state = 'idle'`
+  assert.match(session?.query ?? '', /FROM prserv_unlocked_state\(/)
 })
 
 void test('postgres schema: a version 2 database with rows is upgraded and keeps its answers', async (t) => {

@@ -44,7 +44,7 @@ export function createAllocationStatements(
       const { v, a, cp, c, bp, low, high } = arrays.readArguments()
       const rows = await pool.run(
         'allocation read',
-        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_state(
+        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_unlocked_state(
           ${v}::text[], ${a}::text[], ${cp}::integer[], ${c}::text[],
           ${bp}::integer[], ${low}::text[], ${high}::text[])`,
       )

@@ -494,6 +494,31 @@ BEGIN
 END
 $fn$`
 
+/**
+ * Migration 6: the unlocked state read of read-only stores, `prserv_unlocked_state` (the
+ * arguments of the 7-argument `prserv_state`), with the settings of migration 5's functions.
+ * Read-only stores called `prserv_state` from a prepared statement, which PostgreSQL kept
+ * planning afresh on every call: about 1.5 ms of database CPU for a one-lookup read, against
+ * 0.45 ms with the generic plan. The SQL function cannot carry the settings itself (a function
+ * with settings is not inlined into its caller, which cost the allocation statement 2%), so
+ * this PL/pgSQL wrapper does. It reads through migration 5's `prserv_state` without floors: a
+ * NULL floor makes the bounded package read find nothing at no cost, and the whole range is
+ * read as before.
+ */
+const UNLOCKED_STATE_FUNCTION = `
+CREATE FUNCTION prserv_unlocked_state(
+  pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
+  base_p integer[], base_low text[], base_high text[])
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY SELECT s.k, s.i, s.p, s.lo, s.hi
+  FROM prserv_state(pkg_v, pkg_a, '{}', chk_p, chk_c, base_p, base_low, base_high) AS s;
+END
+$fn$`
+
 /** Every migration, in order. Never edit an applied one: append a new one. */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
@@ -539,6 +564,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       'ALTER FUNCTION prserv_lock_and_state(text[], text[], integer[], text[], integer[], ' +
         'text[], text[]) SET plan_cache_mode = force_generic_plan',
     ],
+  },
+  {
+    version: 6,
+    name: 'read-only state read with generic plans',
+    statements: [UNLOCKED_STATE_FUNCTION],
   },
 ]
 
