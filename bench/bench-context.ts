@@ -24,12 +24,13 @@ export async function startBenchServer(
   context: BenchContext,
   name: string,
   database: string,
+  extraArgs = '',
 ): Promise<ServerProcess> {
   const logPath = join(context.workDir, `server-${name}.log`)
   context.log(`starting server (${name}), log ${logPath}`)
   const startedMs = performance.now()
   const server = await ServerProcess.start({
-    commandTemplate: context.options.serverCmd,
+    commandTemplate: `${context.options.serverCmd}${extraArgs}`,
     database,
     host: BENCH_HOST,
     logPath,
@@ -40,14 +41,18 @@ export async function startBenchServer(
   return server
 }
 
-/** Runs `work` against a started server and always stops the server afterwards. */
+/**
+ * Runs `work` against a started server and always stops the server afterwards. `extraArgs`
+ * (with a leading space) goes after `--server-cmd`, e.g. ' --read-only'.
+ */
 export async function withServer(
   context: BenchContext,
   name: string,
   database: string,
   work: (server: ServerProcess) => Promise<void>,
+  extraArgs = '',
 ): Promise<void> {
-  const server = await startBenchServer(context, name, database)
+  const server = await startBenchServer(context, name, database, extraArgs)
   try {
     await work(server)
   } finally {

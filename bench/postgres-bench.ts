@@ -1,16 +1,19 @@
 // The PostgreSQL part (`--postgres`, issue 3 §2): the raw durable INSERT rate and our server's
 // alloc-64 on the same PostgreSQL, alternating for `--pg-rounds` rounds; then the INSERT into
-// the server's own table, a plain one-transaction-per-allocation design, and the server's
-// alloc-1.
+// the server's own table, a plain one-transaction-per-allocation design, the server's alloc-1,
+// and lookups of stored revisions at every `--connections` count, on the server and on a
+// read-only server beside it.
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { withServer, type BenchContext } from './bench-context.js'
+import type { ScenarioName } from './scenarios.js'
 import type { BenchOptions } from './bench-options.js'
 import type { ServerProcess } from './server-process.js'
 import { BENCH_PKGARCH, formatChecksum } from './pr-requests.js'
 import { startPostgresCluster } from './postgres-cluster.js'
 import { runSqlLoad } from './postgres-direct-load.js'
 import { formatAllocVersions, runScenario } from './scenario-runner.js'
+import { seedLookupPackages } from './wire-setup.js'
 import { migratePostgresSchema } from '../src/storage/postgres/postgres-migrations.js'
 
 const PLAIN_VERSION = 'bench-plain-1.0-r0'
@@ -77,9 +80,44 @@ export async function runPostgresBench(context: BenchContext): Promise<void> {
         await runSqlLoad({ label: 'pg plain-alloc-1', url: plainUrl, ...timing, ...PLAIN_ALLOC }),
       )
       await measureServer(server, 'alloc-1', null)
+      context.log(`seeding ${options.lookupPackageCount} lookup packages`)
+      await seedLookupPackages(server.host, server.port, options.lookupPackageCount)
+      await measureLookups(context, server, 'pg lookup')
     })
+    await withServer(
+      context,
+      'postgres-read-only',
+      serverUrl,
+      (server) => measureLookups(context, server, 'pg lookup-ro'),
+      ' --read-only',
+    )
   } finally {
     await cluster.close()
+  }
+}
+
+/** `lookup` (get-pr of stored revisions, no write) at every `--connections` count. */
+async function measureLookups(
+  context: BenchContext,
+  server: ServerProcess,
+  label: string,
+): Promise<void> {
+  const { options } = context
+  const scenario: ScenarioName = 'lookup'
+  for (const connectionCount of options.connectionCounts) {
+    context.log(`${label} at ${connectionCount} connections`)
+    context.results.push(
+      await runScenario(context.pool, server, {
+        scenario,
+        label,
+        connectionCount,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+        allocVersions: [],
+        lookupPackageCount: options.lookupPackageCount,
+        requestTimeoutMs: options.requestTimeoutMs,
+      }),
+    )
   }
 }
 

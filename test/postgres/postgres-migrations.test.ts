@@ -231,6 +231,32 @@ void test('postgres schema: the migration 5 read answers as before, whatever the
   assert.deepEqual(unlocked, unbounded)
 })
 
+void test('postgres schema: the guarded write returns only the lookups that differ, and writes nothing of their packages', async (t) => {
+  const { url, sql } = await freshDatabase(t)
+  await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
+  await sql`INSERT INTO prmain (version, pkgarch, checksum, value)
+    VALUES ('p', 'a', 'c0', '0'), ('q', 'a', 'c0', '0'), ('q', 'a', 'c1', '1')`
+  // Package p (0) as expected: its new row is written. Package q (1): its maximum as expected,
+  // but checksum c1 guessed absent, so nothing of it is written and only c1 comes back.
+  const floor = toArrayLiteral([revisionSortKey('0'), revisionSortKey('1')])
+  const differing = await sql<StateRow[]>`SELECT * FROM prserv_apply_guarded('{p,q}', '{a,a}',
+    '{0,1}', ${floor}::text[], '{0,1,1}', '{new,new,c1}', '{NULL,NULL,NULL}',
+    '{NULL,NULL,NULL}', '{}', '{}', '{}', '{}', '{0,1}', '{new,new}', '{1,2}', '{peer,peer}',
+    '{f,f}', 1000)`
+  assert.deepEqual([...differing], [{ k: 'c', i: 2, p: 1, lo: '1', hi: '1' }])
+  const rows = await sql<{ version: string; checksum: string; value: string }[]>`
+    SELECT version, checksum, value FROM prmain ORDER BY id`
+  assert.deepEqual(
+    rows.map((row) => `${row.version}/${row.checksum}=${row.value}`),
+    ['p/c0=0', 'q/c0=0', 'q/c1=1', 'p/new=1'],
+  )
+  // All as expected: nothing comes back.
+  const none = await sql`SELECT * FROM prserv_apply_guarded('{q}', '{a}', '{1}',
+    ${toArrayLiteral([revisionSortKey('1')])}::text[], '{0}', '{c1}', '{1}', '{1}',
+    '{}', '{}', '{}', '{}', '{0}', '{new}', '{2}', '{peer}', '{f}', 1000)`
+  assert.deepEqual([...none], [])
+})
+
 void test('postgres schema: allocation statements never scan the table, even with plans made when it was tiny', async (t) => {
   const { url, sql } = await freshDatabase(t)
   await (await openPostgresPrStore({ url, readOnly: false, maxConnections: 1 })).close()
@@ -246,7 +272,7 @@ void test('postgres schema: allocation statements never scan the table, even wit
         toArrayLiteral([revisionSortKey(String(max))]),
       ]
       const checksums = toArrayLiteral([`c${n}`])
-      const stale = await reserved`SELECT * FROM prserv_apply('{p}', '{a}',
+      const stale = await reserved`SELECT * FROM prserv_apply_guarded('{p}', '{a}',
         ${maxes}::text[], ${floors}::text[], '{0}', ${checksums}::text[], '{NULL}', '{NULL}',
         '{}', '{}', '{}', '{}', '{0}', ${checksums}::text[], ${toArrayLiteral([String(max + 1)])}::text[],
         '{peer}', '{f}', 1000)`
@@ -287,9 +313,10 @@ void test('postgres schema: the allocation and read-only functions plan once per
   // batch held one allocation (about 3 ms of database CPU each, against 0.8 ms in all).
   const rows = await sql<{ signature: string; config: string[] | null }[]>`
     SELECT p.oid::regprocedure::text AS signature, p.proconfig AS config FROM pg_proc p
-    WHERE p.proname IN ('prserv_apply', 'prserv_lock_and_state', 'prserv_unlocked_state')
+    WHERE p.proname IN ('prserv_apply', 'prserv_apply_guarded', 'prserv_lock_and_state',
+        'prserv_unlocked_state')
       AND p.pronargs IN (7, 18)`
-  assert.equal(rows.length, 3)
+  assert.equal(rows.length, 4)
   for (const row of rows) {
     assert.deepEqual(
       [...(row.config ?? [])].sort(),

@@ -1,6 +1,6 @@
 /**
  * The SQL of batched allocation: the unlocked state read of read-only stores, the
- * one-statement guarded write (prserv_apply), and the two-round-trip write transaction
+ * one-statement guarded write (prserv_apply_guarded), and the two-round-trip write transaction
  * (BEGIN + lock-and-read pipelined; INSERT + COMMIT pipelined) on a reserved connection.
  * Lookups and rows travel as array arguments (postgres-lookup-arrays.ts).
  *
@@ -57,7 +57,7 @@ export function createAllocationStatements(
       const row = arrays.rowArguments(newRows)
       const rows = await pool.run(
         'allocation',
-        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply(
+        (sql) => sql<StateRow[]>`SELECT k, i, p, lo, hi FROM prserv_apply_guarded(
           ${v}::text[], ${a}::text[], ${state.pkgMax}::text[], ${state.pkgFloor}::text[],
           ${cp}::integer[], ${c}::text[], ${state.chkLo}::text[], ${state.chkHi}::text[],
           ${bp}::integer[], ${low}::text[], ${high}::text[], ${state.baseMax}::text[],
@@ -121,7 +121,8 @@ function insertRows(
 ): Promise<unknown> {
   const { v, a } = read
   const row = arrays.rowArguments(rows)
-  // As prserv_apply inserts (migration 5): a row flagged may_exist only if it is not stored.
+  // As prserv_apply_guarded inserts (migration 6, the rule of migration 5's prserv_apply): a
+  // row flagged may_exist only if it is not stored.
   return reserved`INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
     SELECT n.v, n.a, n.c, n.value, now(), n.peer
     FROM (

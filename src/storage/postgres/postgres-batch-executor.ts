@@ -3,11 +3,12 @@
  * committed (or, for operations that store nothing, once the state was read under the package
  * locks after the operations arrived).
  *
- * First, optimistically, in one statement (prserv_apply): every package's operations are
- * decided in arrival order (postgres-batch-plan.ts) on a guess of its state (the maximum this
- * store last saw, no rows for the checksums); the database takes the package locks, checks the
- * guess, and inserts the rows of the packages it held for. A package whose state differed comes
- * back with its real state, is decided again and tried once more the same way. What is still
+ * First, optimistically, in one statement (prserv_apply_guarded): every package's operations
+ * are decided in arrival order (postgres-batch-plan.ts) on a guess of its state (the maximum
+ * this store last saw, no rows for the checksums); the database takes the package locks,
+ * checks the guess, and inserts the rows of the packages it held for. For a package whose
+ * state differed, the lookups that differ come back with their real state; it is decided
+ * again and tried once more the same way. What is still
  * undecided then goes through the locked transaction: lock and read (one round trip), decide,
  * insert and commit (a second).
  */
@@ -20,7 +21,13 @@ import type {
   StateIndex,
   StateRow,
 } from './postgres-batch-plan.js'
-import { groupByPackage, indexState, PackageView, planOp } from './postgres-batch-plan.js'
+import {
+  groupByPackage,
+  indexState,
+  PackageView,
+  planOp,
+  withStateRows,
+} from './postgres-batch-plan.js'
 import { isIsolationRefusal } from './postgres-errors.js'
 import type { OptimisticAllocation } from './postgres-optimistic.js'
 
@@ -44,8 +51,8 @@ export interface AllocationStatements {
   /**
    * One autocommit statement: locks the packages of `groups`, and inserts the rows of each
    * package whose state is `expected` (a lookup missing there: no rows). Resolves after the
-   * commit with the state of every lookup of the other (stale) packages, of which nothing was
-   * written.
+   * commit with the state of each lookup that differs from `expected`. A package with such a
+   * lookup is stale: nothing of it was written, and its other lookups are as expected.
    */
   applyGuarded(
     groups: readonly PackageGroup[],
@@ -129,19 +136,20 @@ async function runOptimistic(
     if (toWrite.length === 0 || attempt === OPTIMISTIC_ATTEMPTS) {
       return toWrite.map((plan) => plan.group)
     }
-    let staleState: readonly StateRow[]
+    let differing: readonly StateRow[]
     try {
       const toWriteGroups = toWrite.map((plan) => plan.group)
-      staleState = await statements.applyGuarded(toWriteGroups, state, toNewRows(toWrite))
+      differing = await statements.applyGuarded(toWriteGroups, state, toNewRows(toWrite))
     } catch (error: unknown) {
       if (!isIsolationRefusal(error) || !(error instanceof Error)) throw error
       optimistic.disable(error)
       return toWrite.map((plan) => plan.group)
     }
-    const stale = new Set(staleState.map((row) => row.p))
+    const stale = new Set(differing.map((row) => row.p))
     for (const plan of toWrite) if (!stale.has(plan.group.p)) answer(plan, optimistic)
     pending = toWrite.filter((plan) => stale.has(plan.group.p)).map((plan) => plan.group)
-    state = indexState(staleState)
+    // The state under the locks: as expected, but for the lookups that differ.
+    state = withStateRows(state, differing)
     isStateLocked = true
   }
 }

@@ -39,7 +39,7 @@ export interface StateLookup {
   readonly h?: string
 }
 
-/** One answer of prserv_state (or of prserv_apply, for a stale package). */
+/** One answer of prserv_state (or of prserv_apply_guarded, for a lookup that differs). */
 export interface StateRow {
   readonly k: string
   readonly i: number
@@ -166,7 +166,14 @@ export type StateIndex = ReadonlyMap<string, StateRow>
 
 /** Indexes state rows by (k, i). */
 export function indexState(rows: readonly StateRow[]): Map<string, StateRow> {
-  return new Map(rows.map((row) => [`${row.k}:${row.i}`, row]))
+  return withStateRows(new Map(), rows)
+}
+
+/** `state` with `rows` in place of its rows of the same lookups (a copy). */
+export function withStateRows(state: StateIndex, rows: readonly StateRow[]): Map<string, StateRow> {
+  const index = new Map(state)
+  for (const row of rows) index.set(`${row.k}:${row.i}`, row)
+  return index
 }
 
 /**

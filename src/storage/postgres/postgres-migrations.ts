@@ -495,15 +495,25 @@ END
 $fn$`
 
 /**
- * Migration 6: the unlocked state read of read-only stores, `prserv_unlocked_state` (the
- * arguments of the 7-argument `prserv_state`), with the settings of migration 5's functions.
- * Read-only stores called `prserv_state` from a prepared statement, which PostgreSQL kept
- * planning afresh on every call: about 1.5 ms of database CPU for a one-lookup read, against
- * 0.45 ms with the generic plan. The SQL function cannot carry the settings itself (a function
- * with settings is not inlined into its caller, which cost the allocation statement 2%), so
- * this PL/pgSQL wrapper does. It reads through migration 5's `prserv_state` without floors: a
- * NULL floor makes the bounded package read find nothing at no cost, and the whole range is
- * read as before.
+ * Migration 6, in two parts.
+ *
+ * - `prserv_unlocked_state(…)`, the unlocked state read of read-only stores (the arguments of
+ *   the 7-argument `prserv_state`), with the settings of migration 5's functions. Read-only
+ *   stores called `prserv_state` from a prepared statement, which PostgreSQL kept planning
+ *   afresh on every call: about 1.5 ms of database CPU for a one-lookup read, against 0.45 ms
+ *   with the generic plan. The SQL function cannot carry the settings itself (a function with
+ *   settings is not inlined into its caller, which cost the allocation statement 2%), so this
+ *   PL/pgSQL wrapper does. It reads through migration 5's `prserv_state` without floors: a
+ *   NULL floor makes the bounded package read find nothing at no cost, and the whole range is
+ *   read as before.
+ * - `prserv_apply_guarded(…)`: migration 5's `prserv_apply` (same arguments, locks, checks
+ *   and INSERT, whose rule is the locked transaction's: `insertRows`,
+ *   postgres-allocation-statements.ts), returning only the lookups whose state differs from
+ *   the expected one. A
+ *   package with any such lookup is stale, and its other lookups are as expected, which the
+ *   caller knows. `prserv_apply` read a stale package's state a second time to return all of
+ *   it; a lookup of a stored checksum, which the caller guesses absent, made every package of
+ *   a batch of lookups stale, so lookups paid for two reads.
  */
 const UNLOCKED_STATE_FUNCTION = `
 CREATE FUNCTION prserv_unlocked_state(
@@ -516,6 +526,49 @@ SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
 BEGIN
   RETURN QUERY SELECT s.k, s.i, s.p, s.lo, s.hi
   FROM prserv_state(pkg_v, pkg_a, '{}', chk_p, chk_c, base_p, base_low, base_high) AS s;
+END
+$fn$`
+
+const APPLY_GUARDED_FUNCTION = `
+CREATE FUNCTION prserv_apply_guarded(
+  pkg_v text[], pkg_a text[], pkg_max text[], pkg_floor text[],
+  chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
+  base_p integer[], base_low text[], base_high text[], base_max text[],
+  row_p integer[], row_c text[], row_value text[], row_peer text[], row_may_exist boolean[],
+  lock_timeout_ms integer)
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+LANGUAGE plpgsql VOLATILE
+SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
+#variable_conflict use_column
+DECLARE
+  d_k text[];
+  d_i integer[];
+  d_p integer[];
+  d_lo text[];
+  d_hi text[];
+BEGIN
+  PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
+  PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  SELECT array_agg(a.k), array_agg(a.i), array_agg(a.p), array_agg(a.lo), array_agg(a.hi)
+  INTO d_k, d_i, d_p, d_lo, d_hi
+  FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
+  WHERE CASE a.k
+    WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
+    WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
+    ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
+  END;
+  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+  SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
+  FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
+    WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
+  WHERE (d_p IS NULL OR n.p <> ALL (d_p))
+    AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
+      WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
+        AND x.checksum = n.c AND x.value = n.value))
+  ORDER BY n.o;
+  IF d_p IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(d_k, d_i, d_p, d_lo, d_hi);
+  END IF;
 END
 $fn$`
 
@@ -567,8 +620,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   },
   {
     version: 6,
-    name: 'read-only state read with generic plans',
-    statements: [UNLOCKED_STATE_FUNCTION],
+    name: 'read-only state read with generic plans; guarded write returns only what differs',
+    statements: [UNLOCKED_STATE_FUNCTION, APPLY_GUARDED_FUNCTION],
   },
 ]
 

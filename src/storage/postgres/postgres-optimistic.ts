@@ -1,8 +1,9 @@
 /**
- * What a store remembers for one-statement allocation (prserv_apply): the last maximum it saw
- * for recently used packages, committed by itself or read under the package locks. It is only
- * a guess of the state a batch decides on, never trusted: prserv_apply compares it with the
- * database under the locks, and a wrong guess costs a second statement, not a wrong answer.
+ * What a store remembers for one-statement allocation (prserv_apply_guarded): the last
+ * maximum it saw for recently used packages, committed by itself or read under the package
+ * locks. It is only a guess of the state a batch decides on, never trusted:
+ * prserv_apply_guarded compares it with the database under the locks, and a wrong guess costs
+ * a second statement, not a wrong answer.
  */
 import type { Logger } from '../../observability/logger.js'
 
