@@ -453,8 +453,13 @@ LANGUAGE sql STABLE AS $fn$
   WHERE s.k = 's'
 $fn$`
 
-const BOUNDED_APPLY_FUNCTION = `
-CREATE FUNCTION prserv_apply(
+/**
+ * What migration 5's `prserv_apply` and migration 6's `prserv_apply_guarded` share (the
+ * released text of migration 5 is these pieces put together): the arguments and settings;
+ * the read of the state under the locks, keeping the lookups that differ from the expected
+ * state; the INSERT of the rows of the packages not in `stale`.
+ */
+const GUARDED_WRITE_HEAD = `(
   pkg_v text[], pkg_a text[], pkg_max text[], pkg_floor text[],
   chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
   base_p integer[], base_low text[], base_high text[], base_max text[],
@@ -463,20 +468,14 @@ CREATE FUNCTION prserv_apply(
 RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
 LANGUAGE plpgsql VOLATILE
 SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
-#variable_conflict use_column
-DECLARE
-  stale integer[];
-BEGIN
-  PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
-  PERFORM prserv_lock_packages(pkg_v, pkg_a);
-  SELECT array_agg(DISTINCT a.p) INTO stale
-  FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
+#variable_conflict use_column`
+const STATE_DIFFERS = `  FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
   WHERE CASE a.k
     WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
     WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
     ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
-  END;
-  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
+  END;`
+const GUARDED_INSERT = `  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
   SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
   FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
     WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
@@ -484,7 +483,18 @@ BEGIN
     AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
       WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
         AND x.checksum = n.c AND x.value = n.value))
-  ORDER BY n.o;
+  ORDER BY n.o;`
+
+const BOUNDED_APPLY_FUNCTION = `
+CREATE FUNCTION prserv_apply${GUARDED_WRITE_HEAD}
+DECLARE
+  stale integer[];
+BEGIN
+  PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
+  PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  SELECT array_agg(DISTINCT a.p) INTO stale
+${STATE_DIFFERS}
+${GUARDED_INSERT}
   -- Read again under the same locks: nothing of these packages was written in between.
   IF stale IS NOT NULL THEN
     RETURN QUERY SELECT a.k, a.i, a.p, a.lo, a.hi
@@ -530,44 +540,23 @@ END
 $fn$`
 
 const APPLY_GUARDED_FUNCTION = `
-CREATE FUNCTION prserv_apply_guarded(
-  pkg_v text[], pkg_a text[], pkg_max text[], pkg_floor text[],
-  chk_p integer[], chk_c text[], chk_lo text[], chk_hi text[],
-  base_p integer[], base_low text[], base_high text[], base_max text[],
-  row_p integer[], row_c text[], row_value text[], row_peer text[], row_may_exist boolean[],
-  lock_timeout_ms integer)
-RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
-LANGUAGE plpgsql VOLATILE
-SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
-#variable_conflict use_column
+CREATE FUNCTION prserv_apply_guarded${GUARDED_WRITE_HEAD}
 DECLARE
   d_k text[];
   d_i integer[];
-  d_p integer[];
+  stale integer[];
   d_lo text[];
   d_hi text[];
 BEGIN
   PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
   PERFORM prserv_lock_packages(pkg_v, pkg_a);
+  -- The lookups that differ; their packages (stale, with repeats) are not written.
   SELECT array_agg(a.k), array_agg(a.i), array_agg(a.p), array_agg(a.lo), array_agg(a.hi)
-  INTO d_k, d_i, d_p, d_lo, d_hi
-  FROM prserv_state(pkg_v, pkg_a, pkg_floor, chk_p, chk_c, base_p, base_low, base_high) AS a
-  WHERE CASE a.k
-    WHEN 'p' THEN a.hi IS DISTINCT FROM pkg_max[a.i + 1]
-    WHEN 'c' THEN a.lo IS DISTINCT FROM chk_lo[a.i + 1] OR a.hi IS DISTINCT FROM chk_hi[a.i + 1]
-    ELSE a.hi IS DISTINCT FROM base_max[a.i + 1]
-  END;
-  INSERT INTO prmain (version, pkgarch, checksum, value, created_at, peer)
-  SELECT pkg_v[n.p + 1], pkg_a[n.p + 1], n.c, n.value, now(), n.peer
-  FROM unnest(row_p, row_c, row_value, row_peer, row_may_exist)
-    WITH ORDINALITY AS n(p, c, value, peer, may_exist, o)
-  WHERE (d_p IS NULL OR n.p <> ALL (d_p))
-    AND NOT (n.may_exist AND EXISTS (SELECT 1 FROM prmain x
-      WHERE x.version = pkg_v[n.p + 1] AND x.pkgarch = pkg_a[n.p + 1]
-        AND x.checksum = n.c AND x.value = n.value))
-  ORDER BY n.o;
-  IF d_p IS NOT NULL THEN
-    RETURN QUERY SELECT * FROM unnest(d_k, d_i, d_p, d_lo, d_hi);
+  INTO d_k, d_i, stale, d_lo, d_hi
+${STATE_DIFFERS}
+${GUARDED_INSERT}
+  IF stale IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM unnest(d_k, d_i, stale, d_lo, d_hi);
   END IF;
 END
 $fn$`
