@@ -1,9 +1,11 @@
 /**
  * The PostgreSQL schema: migrations applied once however many replicas start together, an
- * upgrade of a version 2 database with rows, version checks, the SQL sort key equal to
- * revisionSortKey, reads that stay index reads without table statistics, and generic plans.
+ * upgrade of a version 2 database with rows, released migrations unchanged, version checks,
+ * the SQL sort key equal to revisionSortKey, reads that stay index reads without table
+ * statistics, and generic plans.
  */
 import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import postgres from 'postgres'
@@ -56,6 +58,31 @@ void test('postgres schema: 8 replicas starting at once apply each migration onc
     { count: number }[]
   >`SELECT count(*)::int AS count FROM schema_migrations`
   assert.equal(count?.count, POSTGRES_MIGRATIONS.length)
+})
+
+/**
+ * SHA-256 (first 16 hex digits) of each migration's statements, joined by NUL. A database
+ * records only the numbers of the migrations it applied, so an edited migration would never
+ * reach databases that applied it: append a new one instead, and its hash here.
+ */
+const MIGRATION_HASHES: readonly string[] = [
+  '4385f7af75814dec',
+  '527ea777cdddbbd9',
+  'd5a23c3b7b3ed84e',
+  '3b885526116d8056',
+  '332b97f70e2b9e1c',
+  'f75021afe3679af9',
+]
+
+void test('postgres schema: released migrations are never edited', () => {
+  const hashes = POSTGRES_MIGRATIONS.map((migration) =>
+    createHash('sha256').update(migration.statements.join('\u0000')).digest('hex').slice(0, 16),
+  )
+  assert.deepEqual(hashes, MIGRATION_HASHES)
+  assert.deepEqual(
+    POSTGRES_MIGRATIONS.map((migration) => migration.version),
+    MIGRATION_HASHES.map((_, index) => index + 1),
+  )
 })
 
 void test('postgres schema: a database newer than the code is refused', async (t) => {
