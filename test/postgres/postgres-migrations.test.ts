@@ -71,7 +71,7 @@ const MIGRATION_HASHES: readonly string[] = [
   'd5a23c3b7b3ed84e',
   '3b885526116d8056',
   '332b97f70e2b9e1c',
-  'f75021afe3679af9',
+  'eaac568beb86846b',
 ]
 
 void test('postgres schema: released migrations are never edited', () => {
@@ -277,6 +277,18 @@ void test('postgres schema: the guarded write returns only the lookups that diff
     rows.map((row) => `${row.version}/${row.checksum}=${row.value}`),
     ['p/c0=0', 'q/c0=0', 'q/c1=1', 'p/new=1'],
   )
+  // Every package stale (lookups of stored checksums guessed absent): nothing is written.
+  const allStale = await sql<StateRow[]>`SELECT * FROM prserv_apply_guarded('{p,q}', '{a,a}',
+    '{1,1}', ${floor}::text[], '{0,1}', '{c0,c0}', '{NULL,NULL}', '{NULL,NULL}',
+    '{}', '{}', '{}', '{}', '{0,1}', '{c0,c0}', '{2,2}', '{peer,peer}', '{f,f}', 1000)`
+  assert.deepEqual(
+    [...allStale],
+    [
+      { k: 'c', i: 0, p: 0, lo: '0', hi: '0' },
+      { k: 'c', i: 1, p: 1, lo: '0', hi: '0' },
+    ],
+  )
+  assert.equal((await sql`SELECT 1 FROM prmain`).length, 4)
   // All as expected: nothing comes back.
   const none = await sql`SELECT * FROM prserv_apply_guarded('{q}', '{a}', '{1}',
     ${toArrayLiteral([revisionSortKey('1')])}::text[], '{0}', '{c1}', '{1}', '{1}',

@@ -523,7 +523,8 @@ $fn$`
  *   package with any such lookup is stale, and its other lookups are as expected, which the
  *   caller knows. `prserv_apply` read a stale package's state a second time to return all of
  *   it; a lookup of a stored checksum, which the caller guesses absent, made every package of
- *   a batch of lookups stale, so lookups paid for two reads.
+ *   a batch of lookups stale, so lookups paid for two reads. When every package is stale,
+ *   the INSERT is not even set up (a one-lookup call: about 520 → 450 µs of database CPU).
  */
 const UNLOCKED_STATE_FUNCTION = `
 CREATE FUNCTION prserv_unlocked_state(
@@ -547,6 +548,7 @@ DECLARE
   stale integer[];
   d_lo text[];
   d_hi text[];
+  is_all_stale boolean := false;
 BEGIN
   PERFORM set_config('lock_timeout', lock_timeout_ms::text, true);
   PERFORM prserv_lock_packages(pkg_v, pkg_a);
@@ -554,14 +556,25 @@ BEGIN
   SELECT array_agg(a.k), array_agg(a.i), array_agg(a.p), array_agg(a.lo), array_agg(a.hi)
   INTO d_k, d_i, stale, d_lo, d_hi
 ${STATE_DIFFERS}
+  -- With every package stale (a batch of lookups of stored checksums), not even setting up
+  -- the INSERT is cheaper.
+  IF stale IS NOT NULL THEN
+    is_all_stale := NOT EXISTS (SELECT 1 FROM generate_subscripts(pkg_v, 1) AS g(n)
+      WHERE g.n - 1 <> ALL (stale));
+  END IF;
+  IF NOT is_all_stale THEN
 ${GUARDED_INSERT}
+  END IF;
   IF stale IS NOT NULL THEN
     RETURN QUERY SELECT * FROM unnest(d_k, d_i, stale, d_lo, d_hi);
   END IF;
 END
 $fn$`
 
-/** Every migration, in order. Never edit an applied one: append a new one. */
+/**
+ * Every migration, in order. Never edit an applied one: append a new one (a test pins the text
+ * of each).
+ */
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
