@@ -7,9 +7,14 @@ import type { Command } from 'commander'
 import type { StorageConfig } from '../config/config.js'
 import { failFor, parsePositiveInteger } from '../config/config-values.js'
 import { ConfigError } from '../protocol/errors.js'
-import { copyPrRows, DEFAULT_MIGRATION_BATCH_ROWS } from '../services/prserv/pr-migration.js'
+import {
+  copyPrRows,
+  DEFAULT_MIGRATION_BATCH_ROWS,
+  pageStore,
+} from '../services/prserv/pr-migration.js'
 import type { CopySummary } from '../services/prserv/pr-migration.js'
-import { readSqliteMigrationSource } from '../storage/sqlite/sqlite-migration-source.js'
+import type { AuditedPrRow } from '../services/prserv/pr-store.js'
+import { openSqliteMigrationSource } from '../storage/sqlite/sqlite-migration-source.js'
 import type {
   SourceTable,
   SqliteMigrationSource,
@@ -29,15 +34,31 @@ export interface MigrationReport extends CopySummary {
   readonly notMigrated: SqliteMigrationSource['unmigrated']
 }
 
-/** Everything a source holds, read before the destination is touched. */
-async function readSource(storage: StorageConfig): Promise<SqliteMigrationSource> {
-  if (storage.kind === 'sqlite') return readSqliteMigrationSource(storage.path)
+/** A source opened for a migration; `close` releases it, whether the copy ran or not. */
+interface OpenSource {
+  readonly source: SqliteMigrationSource
+  close(): Promise<void>
+}
+
+/**
+ * The source's tables, read page by page while the copy runs. A PostgreSQL source has one
+ * table, read through a read-only store.
+ */
+async function openSource(storage: StorageConfig): Promise<OpenSource> {
+  if (storage.kind === 'sqlite') {
+    return { source: openSqliteMigrationSource(storage.path), close: () => Promise.resolve() }
+  }
   const store = await openToolStore(storage, true)
   try {
-    const filter = { version: null, pkgarch: null, checksum: null, history: true }
-    return { tables: [{ table: 'PRMAIN', rows: await store.exportRows(filter) }], unmigrated: [] }
-  } finally {
+    const table: SourceTable = {
+      table: 'PRMAIN',
+      rowCount: (await store.rowStats()).rows,
+      pages: (batchRows) => pageStore(store, batchRows),
+    }
+    return { source: { tables: [table], unmigrated: [] }, close: () => store.close() }
+  } catch (error: unknown) {
     await store.close()
+    throw error
   }
 }
 
@@ -50,15 +71,37 @@ export async function runMigration(
   if (isSameStorage(from, to)) {
     throw new ConfigError(`--from and --to name the same database (${describeStorage(from)})`)
   }
-  const source = await readSource(from)
-  const rows = source.tables.flatMap((table: SourceTable) => table.rows)
+  const opened = await openSource(from)
+  try {
+    return await copySource(opened.source, from, to, options)
+  } finally {
+    await opened.close()
+  }
+}
+
+async function copySource(
+  source: SqliteMigrationSource,
+  from: StorageConfig,
+  to: StorageConfig,
+  options: { readonly batchRows: number; readonly env: ToolCommandEnv },
+): Promise<MigrationReport> {
+  const readByTable: Record<string, number> = {}
+  async function* allPages(): AsyncGenerator<readonly AuditedPrRow[]> {
+    for (const table of source.tables) {
+      let count = 0
+      for await (const page of table.pages(options.batchRows)) {
+        count += page.length
+        yield page
+      }
+      readByTable[table.table] = count
+    }
+  }
   const destination = await openToolStore(to, false)
   let summary: CopySummary
   try {
-    const total = rows.length
+    const total = source.tables.reduce((sum, table) => sum + table.rowCount, 0)
     const bar = createProgressBar(options.env.stderr, { label: 'migrate', total, unit: 'rows' })
-    summary = await copyPrRows(rows, destination, {
-      batchRows: options.batchRows,
+    summary = await copyPrRows(allPages(), destination, {
       onProgress: (done) => {
         bar.update(done)
       },
@@ -70,7 +113,7 @@ export async function runMigration(
   return {
     from: describeStorage(from),
     to: describeStorage(to),
-    readByTable: Object.fromEntries(source.tables.map((t) => [t.table, t.rows.length])),
+    readByTable,
     notMigrated: source.unmigrated,
     ...summary,
   }
@@ -99,7 +142,8 @@ export function formatMigrationReport(report: MigrationReport): string {
 const MIGRATE_HELP =
   '\nA progress bar is drawn on stderr when it is a terminal. The summary counts rows\n' +
   'read, written, skipped (already there) and conflicts (a checksum that held another\n' +
-  'value in the destination; written too), then checks every source row arrived.\n' +
+  'value in the destination; written too), and checks each page arrived. Memory is\n' +
+  'bounded by --batch-rows, not by the size of the database.\n' +
   'Exit status: 0 verified, 1 failed or not verified, 2 bad usage.\n' +
   '\nExamples:\n' +
   '  prserv migrate --from ./prserv.sqlite3 --to postgres://prserv@db/prserv\n' +
@@ -121,7 +165,10 @@ export function registerMigrateCommand(program: Command, env: ToolCommandEnv): v
     )
     .requiredOption('--from <path|url>', 'source: SQLite file or postgres:// URL (read-only)')
     .requiredOption('--to <path|url>', 'destination: SQLite file or postgres:// URL (created)')
-    .option('--batch-rows <n>', `rows per transaction (default: ${DEFAULT_MIGRATION_BATCH_ROWS})`)
+    .option(
+      '--batch-rows <n>',
+      `rows per page, one transaction each (default: ${DEFAULT_MIGRATION_BATCH_ROWS})`,
+    )
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', MIGRATE_HELP)
   command.action(async () => {

@@ -1,6 +1,6 @@
 /**
  * The data tools through the built CLI (dist/, made by `npm run build` first): complete help,
- * exit statuses, stdout/stdin, and a migration from a BitBake-made file.
+ * exit statuses, stdout/stdin, a migration from a BitBake-made file, and one in bounded memory.
  */
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import { makeTempDir } from '../support/pr-server.js'
 import { makeBitBakeFile } from '../tools/tool-test-support.js'
 
@@ -19,10 +20,19 @@ interface Outcome {
   readonly stderr: string
 }
 
-/** Runs the CLI in `cwd`, feeding `stdin`; resolves whatever the exit status. */
-function prserv(args: readonly string[], cwd: string, stdin = ''): Promise<Outcome> {
+/**
+ * Runs the CLI in `cwd`, feeding `stdin`, with `nodeFlags` before the script; resolves
+ * whatever the exit status.
+ */
+function prserv(
+  args: readonly string[],
+  cwd: string,
+  stdin = '',
+  nodeFlags: readonly string[] = [],
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MAIN, ...args], { cwd }, (error, stdout, stderr) => {
+    const argv = [...nodeFlags, MAIN, ...args]
+    const child = execFile(process.execPath, argv, { cwd }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
       resolve({ code, stdout, stderr })
     })
@@ -101,4 +111,34 @@ void test('tools cli: migrate, export to stdout, import from stdin, exit statuse
   const usage = await prserv(['export', '--server', '127.0.0.1:1', '-d', 'x.sqlite3', 'out'], dir)
   assert.equal(usage.code, 2)
   assert.match(usage.stderr, /exactly one of --server ADDR and --database PATH\|URL/)
+})
+
+void test('tools cli: migrate copies a database in pages, in a heap smaller than its rows', async (t) => {
+  const dir = await makeTempDir(t)
+  const rowCount = 60_000
+  const db = new Database(join(dir, 'big.sqlite3'))
+  db.exec(`CREATE TABLE PRMAIN (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
+    checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum, value))`)
+  const insert = db.prepare('INSERT INTO PRMAIN VALUES (?, ?, ?, ?)')
+  db.transaction(() => {
+    for (let n = 0; n < rowCount; n++) {
+      insert.run(`pkg${n % 500}-1.0-r0`, 'core2-64', n.toString(16).padStart(64, '0'), n / 500)
+    }
+  })()
+  db.close()
+  // Holding every row (as before pages) took over 60 MB of heap for these rows.
+  const migrated = await prserv(
+    ['migrate', '--from', 'big.sqlite3', '--to', 'copy.sqlite3', '--json'],
+    dir,
+    '',
+    ['--max-old-space-size=24'],
+  )
+  assert.equal(migrated.code, 0, migrated.stderr)
+  const summary: unknown = JSON.parse(migrated.stdout)
+  assert.ok(summary !== null && typeof summary === 'object')
+  const keys = ['read', 'written', 'destinationRowsAfter', 'missing', 'isVerified']
+  assert.deepEqual(
+    keys.map((key): unknown => Reflect.get(summary, key)),
+    [rowCount, rowCount, rowCount, 0, true],
+  )
 })

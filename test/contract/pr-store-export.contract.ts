@@ -1,4 +1,7 @@
-/** Contract: importOne and exportRows (prserv.md §3 import-one, §7 export, audit trail). */
+/**
+ * Contract: importOne and exportRows (prserv.md §3 import-one, §7 export, audit trail), and
+ * the paged export, rows by key and row counts of `prserv migrate`.
+ */
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
 import type { ExportFilter } from '../../src/services/prserv/pr-store.js'
@@ -70,6 +73,64 @@ export function registerExportTests(open: OpenStore): void {
     // The maximum is the package's, whatever the checksum filter.
     assert.deepEqual(rowLabels(await nohist({ checksum: 'c9' })), [])
     assert.deepEqual(rowLabels(await nohist({ checksum: 'twin' })), ['twin:12'])
+  })
+
+  void test('pr store: exportPage pages through every row in insertion order', async (t) => {
+    const store = await open(t, { readOnly: false })
+    assert.deepEqual(await store.rowStats(), { rows: 0, lastPosition: 0 })
+    assert.deepEqual(await store.exportPage(0, 10), { rows: [], last: 0 })
+    await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
+    await store.importOne(prKey('gone', ''), '9', ORIGIN)
+    for (let index = 0; index < 6; index += 1) {
+      await store.importOne(prKey(`c${index}`), String(index), ORIGIN)
+    }
+    await store.importOne(prKey('c0'), '7', ORIGIN)
+    const pages: string[][] = []
+    let after = 0
+    for (;;) {
+      const page = await store.exportPage(after, 3)
+      if (page.rows.length === 0) {
+        assert.equal(page.last, after)
+        break
+      }
+      assert.ok(page.last > after)
+      pages.push(rowLabelsInOrder(page.rows))
+      after = page.last
+    }
+    // The row with an empty version is left out, as exportRows leaves it out.
+    assert.deepEqual(pages, [
+      ['z:0', 'c0:0', 'c1:1'],
+      ['c2:2', 'c3:3', 'c4:4'],
+      ['c5:5', 'c0:7'],
+    ])
+    assert.deepEqual(pages.flat(), rowLabelsInOrder(await exportAll(store)))
+    const stats = await store.rowStats()
+    assert.equal(stats.rows, 8)
+    assert.ok(stats.lastPosition >= after)
+    await assert.rejects(store.exportPage(-1, 3), RangeError)
+    await assert.rejects(store.exportPage(0, 0), RangeError)
+  })
+
+  void test('pr store: findRows returns the rows of the given keys with their positions', async (t) => {
+    const store = await open(t, { readOnly: false })
+    await store.importOne(prKey('a'), '0', ORIGIN)
+    await store.importOne(prKey('b'), '1', ORIGIN)
+    await store.importOne(prKey('a'), '2', ORIGIN)
+    await store.importOne(prKey('a', V, 'other'), '5', ORIGIN)
+    const { lastPosition } = await store.rowStats()
+    await store.importOne(prKey('a'), '3', ORIGIN)
+    const found = await store.findRows([prKey('a'), prKey('missing')])
+    const sorted = [...found].sort((x, y) => x.position - y.position)
+    assert.deepEqual(
+      sorted.map((row) => `${row.pkgarch}/${row.checksum}:${row.value ?? 'null'}`),
+      [`${P}/a:0`, `${P}/a:2`, `${P}/a:3`],
+    )
+    // Positions follow insertion order; the row stored after rowStats lies above its mark.
+    assert.deepEqual(
+      sorted.map((row) => row.position > lastPosition),
+      [false, false, true],
+    )
+    assert.deepEqual(await store.findRows([]), [])
   })
 
   void test('pr store: exported rows carry the audit trail of our writes', async (t) => {

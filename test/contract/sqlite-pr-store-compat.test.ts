@@ -6,7 +6,11 @@ import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { StorageError } from '../../src/protocol/errors.js'
-import { listLegacyPrRows } from '../../src/storage/sqlite/sqlite-legacy-tables.js'
+import {
+  countLegacyPrRows,
+  pageLegacyPrRows,
+} from '../../src/storage/sqlite/sqlite-legacy-tables.js'
+import type { LegacyPrRow } from '../../src/storage/sqlite/sqlite-legacy-tables.js'
 import {
   insertAsBitBake,
   openAsBitBake,
@@ -17,6 +21,15 @@ import {
 } from './sqlite-test-support.js'
 
 const ORIGIN = { peer: '198.51.100.4:51000' }
+
+/** Every row of the old tables of `path`, table by table, read in pages of one row. */
+function listLegacyRows(path: string): LegacyPrRow[] {
+  const rows: LegacyPrRow[] = []
+  for (const { table } of countLegacyPrRows(path)) {
+    for (const page of pageLegacyPrRows(path, table, 1)) rows.push(...page)
+  }
+  return rows
+}
 const V = 'foo-1.0-r0'
 const P = 'core2-64'
 const PKG = { version: V, pkgarch: P }
@@ -194,12 +207,16 @@ void test('sqlite pr store: old PRMAIN layouts are refused, old tables can be li
       (error: unknown) => error instanceof StorageError && /columns/.test(error.message),
     )
   }
-  assert.deepEqual(await listLegacyPrRows(path), [
+  assert.deepEqual(listLegacyRows(path), [
     { table: 'PRMAIN_nohist', version: 'v', pkgarch: 'a', checksum: 'c1', value: '3' },
     { table: 'PRMAIN_nohist', version: 'v', pkgarch: 'a', checksum: 'c0', value: '12' },
     { table: 'PRMAIN_hist', version: 'w', pkgarch: 'b', checksum: 'h', value: '0' },
   ])
+  assert.deepEqual(countLegacyPrRows(path), [
+    { table: 'PRMAIN_nohist', rows: 2, emptyVersionRows: 0 },
+    { table: 'PRMAIN_hist', rows: 1, emptyVersionRows: 0 },
+  ])
   const fresh = await tempDatabasePath(t)
   await (await openStoreFor(t, { path: fresh, readOnly: false })).close()
-  assert.deepEqual(await listLegacyPrRows(fresh), [])
+  assert.deepEqual(listLegacyRows(fresh), [])
 })

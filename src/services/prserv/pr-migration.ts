@@ -1,17 +1,20 @@
 /**
- * Copying PR rows into a store (`prserv migrate`): batched `importRows`, conflict counting
- * and a final check that every source row arrived. Works on any PrStore.
+ * Copying PR rows into a store (`prserv migrate`): page by page, so memory stays bounded by
+ * the page size whatever the table size. Each page is one `importRows` call; conflicts are
+ * counted and the page's rows are read back from the destination right after it. Works on
+ * any PrStore.
  */
-import type { AuditedPrRow, PrRow, PrStore } from './pr-store.js'
+import type { AuditedPrRow, PositionedPrRow, PrKey, PrRow, PrStore } from './pr-store.js'
 
 /** Rows per `importRows` call (one transaction each) by default. */
 export const DEFAULT_MIGRATION_BATCH_ROWS = 1_000
 
+/** What `copyPrRows` writes to: the destination store's bulk import and read-back. */
+export type CopyDestination = Pick<PrStore, 'importRows' | 'findRows' | 'rowStats'>
+
 /** How `copyPrRows` runs. */
 export interface CopyOptions {
-  /** Rows per transaction. */
-  readonly batchRows: number
-  /** Called after each committed batch with the number of source rows handled so far. */
+  /** Called after each committed page with the number of source rows handled so far. */
   readonly onProgress?: (done: number) => void
 }
 
@@ -32,7 +35,7 @@ export interface CopySummary {
   /** Destination rows before and after the run (exported rows: an empty version is not). */
   readonly destinationRowsBefore: number
   readonly destinationRowsAfter: number
-  /** Distinct source rows not found in the destination afterwards (0 when all arrived). */
+  /** Source rows not found in the destination right after their page (0 when all arrived). */
   readonly missing: number
   /** True when nothing is missing and the destination grew by at least `written` rows. */
   readonly isVerified: boolean
@@ -42,64 +45,97 @@ function rowIdentity(row: PrRow): string {
   return JSON.stringify([row.version, row.pkgarch, row.checksum, row.value])
 }
 
-function keyIdentity(row: PrRow): string {
+function keyIdentity(row: PrKey): string {
   return JSON.stringify([row.version, row.pkgarch, row.checksum])
 }
 
-/** Every row of a store, history included. */
-function exportEverything(store: PrStore): Promise<readonly AuditedPrRow[]> {
-  return store.exportRows({ version: null, pkgarch: null, checksum: null, history: true })
+/** Every row of `store`, `batchRows` at a time (`PrStore.exportPage`). */
+export async function* pageStore(
+  store: Pick<PrStore, 'exportPage'>,
+  batchRows: number,
+): AsyncGenerator<readonly AuditedPrRow[]> {
+  if (!Number.isSafeInteger(batchRows) || batchRows < 1) {
+    throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`)
+  }
+  for (let after = 0; ;) {
+    const page = await store.exportPage(after, batchRows)
+    if (page.rows.length === 0) return
+    yield page.rows
+    after = page.last
+  }
 }
 
 /**
- * Stores `rows` (in order, verbatim, audit fields included) into `destination` in batches of
- * `batchRows`, each one transaction; rows already there are skipped, so running it again
- * writes nothing. Then reads the destination back and counts missing rows. Conflicts are
- * judged against the destination as it was before the first batch.
+ * Stores the rows of `pages` (in order, verbatim, audit fields included) into `destination`,
+ * each page one transaction; rows already there are skipped, so running it again writes
+ * nothing. Before each page, the destination's rows of the page's keys are read to count
+ * conflicts (judged against the rows stored before the run: those at or below the largest
+ * position it had); after it, they are read again and the page's rows looked up in them.
  */
 export async function copyPrRows(
-  rows: readonly AuditedPrRow[],
-  destination: PrStore,
-  options: CopyOptions,
+  pages: AsyncIterable<readonly AuditedPrRow[]>,
+  destination: CopyDestination,
+  options: CopyOptions = {},
 ): Promise<CopySummary> {
-  if (!Number.isSafeInteger(options.batchRows) || options.batchRows < 1) {
-    throw new RangeError(`batchRows must be a positive integer, got ${options.batchRows}`)
-  }
-  const before = await exportEverything(destination)
-  const conflicts = countConflicts(rows, before)
-  let written = 0
-  let skipped = 0
-  for (let start = 0; start < rows.length; start += options.batchRows) {
-    const batch = rows.slice(start, start + options.batchRows)
-    const result = await destination.importRows(batch)
+  const before = await destination.rowStats()
+  let [read, written, skipped, conflicts, missing] = [0, 0, 0, 0, 0]
+  for await (const page of pages) {
+    if (page.length === 0) continue
+    const keys = distinctKeys(page)
+    const stored = await destination.findRows(keys)
+    conflicts += countConflicts(page, stored, before.lastPosition)
+    const result = await destination.importRows(page)
     written += result.written
     skipped += result.skipped
-    options.onProgress?.(start + batch.length)
+    missing += countMissing(page, await destination.findRows(keys))
+    read += page.length
+    options.onProgress?.(read)
   }
-  const after = await exportEverything(destination)
-  const present = new Set(after.map(rowIdentity))
-  const missing = new Set(rows.map(rowIdentity).filter((identity) => !present.has(identity)))
+  const after = await destination.rowStats()
   return {
-    read: rows.length,
+    read,
     written,
     skipped,
     conflicts,
-    destinationRowsBefore: before.length,
-    destinationRowsAfter: after.length,
-    missing: missing.size,
-    isVerified: missing.size === 0 && after.length >= before.length + written,
+    destinationRowsBefore: before.rows,
+    destinationRowsAfter: after.rows,
+    missing,
+    isVerified: missing === 0 && after.rows >= before.rows + written,
   }
 }
 
-/** Distinct rows new to `before` whose key `before` already holds with another value. */
-function countConflicts(rows: readonly AuditedPrRow[], before: readonly AuditedPrRow[]): number {
-  const storedRows = new Set(before.map(rowIdentity))
-  const storedKeys = new Set(before.map(keyIdentity))
+function distinctKeys(rows: readonly PrRow[]): PrKey[] {
+  const keys = new Map<string, PrKey>()
+  for (const { version, pkgarch, checksum } of rows) {
+    keys.set(keyIdentity({ version, pkgarch, checksum }), { version, pkgarch, checksum })
+  }
+  return [...keys.values()]
+}
+
+/**
+ * Distinct rows of `page` not stored yet (by the run either: a row counts once, when first
+ * written) whose key held another value before the run (a row at or below `lastPositionBefore`).
+ */
+function countConflicts(
+  page: readonly PrRow[],
+  stored: readonly PositionedPrRow[],
+  lastPositionBefore: number,
+): number {
+  const storedRows = new Set(stored.map(rowIdentity))
+  const keysBefore = new Set(
+    stored.filter((row) => row.position <= lastPositionBefore).map(keyIdentity),
+  )
   const counted = new Set<string>()
-  for (const row of rows) {
+  for (const row of page) {
     const identity = rowIdentity(row)
     if (storedRows.has(identity) || counted.has(identity)) continue
-    if (storedKeys.has(keyIdentity(row))) counted.add(identity)
+    if (keysBefore.has(keyIdentity(row))) counted.add(identity)
   }
   return counted.size
+}
+
+/** Distinct rows of `page` absent from `stored`. */
+function countMissing(page: readonly PrRow[], stored: readonly PrRow[]): number {
+  const present = new Set(stored.map(rowIdentity))
+  return new Set(page.map(rowIdentity).filter((identity) => !present.has(identity))).size
 }

@@ -51,6 +51,29 @@ export interface ExportFilter {
   readonly history: boolean
 }
 
+/**
+ * A row's position: its place in insertion order (SQLite's rowid, PostgreSQL's id), greater
+ * than every position before it. Rows are never deleted, so a position is never reused.
+ */
+export interface PositionedPrRow extends PrRow {
+  readonly position: number
+}
+
+/** One page of `exportPage`: rows in insertion order, and where the next page starts. */
+export interface ExportPage {
+  readonly rows: readonly AuditedPrRow[]
+  /** The position of the last row of the page (`after` when it is empty). */
+  readonly last: number
+}
+
+/** Counts of `rowStats`. */
+export interface RowStats {
+  /** Rows `exportRows` would return with history (an empty version is left out). */
+  readonly rows: number
+  /** The largest position (0 for an empty table): rows stored later lie above it. */
+  readonly lastPosition: number
+}
+
 /** Outcome of `reconcileKnownChecksum`. */
 export type ReconcileResult =
   | { readonly kind: 'value'; readonly value: string }
@@ -119,6 +142,19 @@ export interface PrStore {
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]>
 
   /**
+   * Every row (history included; an empty version left out) at a position above `after`, in
+   * insertion order, at most `limit` of them: an export in pages of bounded memory. An empty
+   * page is the end. Each page is its own snapshot.
+   */
+  exportPage(after: number, limit: number): Promise<ExportPage>
+
+  /** Every stored row of the given keys, with its position, in no particular order. */
+  findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]>
+
+  /** How many rows there are, and the largest position. */
+  rowStats(): Promise<RowStats>
+
+  /**
    * Upstream path, checksum known locally, no history (prserv.md §5.1): take the checksum's
    * largest value; bump it to local max+1 if below the local maximum; if still below the
    * upstream maximum, take that maximum (upstream knows the checksum) or `max + ".0"`. Stores
@@ -146,4 +182,14 @@ export interface PrStore {
 
   /** Releases the database. Idempotent. */
   close(): Promise<void>
+}
+
+/** Throws a RangeError unless `exportPage`'s arguments are a position and a positive count. */
+export function requirePageArguments(after: number, limit: number): void {
+  if (!Number.isSafeInteger(after) || after < 0) {
+    throw new RangeError(`after must be a position (an integer >= 0), got ${after}`)
+  }
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  }
 }

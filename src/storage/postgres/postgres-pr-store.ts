@@ -10,22 +10,26 @@ import { ReadOnlyError, StorageError } from '../../protocol/errors.js'
 import type {
   AuditedPrRow,
   ExportFilter,
+  ExportPage,
   ImportRowsResult,
   PackageKey,
+  PositionedPrRow,
   PrKey,
   PrStore,
   PrStoreCapabilities,
   ReconcileResult,
+  RowStats,
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
+import { requirePageArguments } from '../../services/prserv/pr-store.js'
 import { isRevision } from '../../services/prserv/revision.js'
 import { createAllocationStatements } from './postgres-allocation-statements.js'
 import { runAllocationBatch } from './postgres-batch-executor.js'
 import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
 import { AllocationBatcher } from './postgres-batcher.js'
 import { toStorageError } from './postgres-errors.js'
-import { exportPrRows } from './postgres-export.js'
+import { exportPrPage, exportPrRows, findPrRows, prRowStats } from './postgres-export.js'
 import { importPrRows } from './postgres-import.js'
 import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
 import { OptimisticAllocation } from './postgres-optimistic.js'
@@ -242,6 +246,20 @@ export class PostgresPrStore implements PrStore {
 
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {
     return this.#pool.run('export', (sql) => exportPrRows(sql, filter))
+  }
+
+  async exportPage(after: number, limit: number): Promise<ExportPage> {
+    requirePageArguments(after, limit)
+    return this.#pool.run('export', (sql) => exportPrPage(sql, after, limit))
+  }
+
+  findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
+    if (keys.length === 0) return Promise.resolve([])
+    return this.#pool.run('find rows', (sql) => findPrRows(sql, keys))
+  }
+
+  rowStats(): Promise<RowStats> {
+    return this.#pool.run('row stats', (sql) => prRowStats(sql))
   }
 
   async reconcileKnownChecksum(

@@ -3,7 +3,14 @@
  * numeric one): PRMAIN rows in insertion order with the audit trail from `prserv_order`.
  */
 import type Database from 'better-sqlite3'
-import type { AuditedPrRow, ExportFilter } from '../../services/prserv/pr-store.js'
+import type {
+  AuditedPrRow,
+  ExportFilter,
+  ExportPage,
+  PositionedPrRow,
+  PrKey,
+  RowStats,
+} from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
 import type { SqlitePrQueries } from './sqlite-queries.js'
 import { toStoredValue } from './sqlite-schema.js'
@@ -21,6 +28,30 @@ interface ExportRow {
   readonly peer: string | null
 }
 
+interface PageParams {
+  readonly after: number
+  readonly limit: number
+}
+
+interface PagedRow extends ExportRow {
+  readonly position: number
+}
+
+interface KeyRow {
+  readonly position: number
+  readonly version: string
+  readonly pkgarch: string
+  readonly checksum: string
+  readonly value: unknown
+}
+
+const KEY_ROWS_SQL =
+  'SELECT rowid AS position, version, pkgarch, checksum, value FROM PRMAIN ' +
+  'WHERE version = @version AND pkgarch = @pkgarch AND checksum = @checksum'
+const ROW_STATS_SQL =
+  "SELECT coalesce(sum(version <> ''), 0) AS rows, coalesce(max(rowid), 0) AS lastPosition " +
+  'FROM PRMAIN'
+
 const INDEXED_SELECT =
   'SELECT m.version AS version, m.pkgarch AS pkgarch, m.checksum AS checksum, ' +
   'm.value AS value, o.created_at AS createdAt, o.peer AS peer FROM PRMAIN m ' +
@@ -35,6 +66,8 @@ export class SqlitePrExporter {
   readonly #db: Database.Database
   readonly #queries: SqlitePrQueries
   readonly #statements = new Map<string, Database.Statement<FilterParams, ExportRow>>()
+  #pageStatement: Database.Statement<PageParams, PagedRow> | null = null
+  #keyStatement: Database.Statement<PrKey, KeyRow> | null = null
 
   constructor(db: Database.Database, queries: SqlitePrQueries) {
     this.#db = db
@@ -60,6 +93,40 @@ export class SqlitePrExporter {
     const sql = `${select} WHERE ${conditions.join(' AND ')} ORDER BY m.rowid`
     const rows = this.#statement(sql).all(params).map(toAuditedRow)
     return filter.history ? rows : this.#keepPackageMaxima(rows)
+  }
+
+  /** `PrStore.exportPage`; call it inside `SqlitePrQueries.read`. */
+  exportPage(after: number, limit: number): ExportPage {
+    const select = this.#queries.isIndexed ? INDEXED_SELECT : SCAN_SELECT
+    this.#pageStatement ??= this.#db.prepare<PageParams, PagedRow>(
+      `${select.replace('SELECT ', 'SELECT m.rowid AS position, ')} ` +
+        "WHERE m.rowid > @after AND m.version <> '' ORDER BY m.rowid LIMIT @limit",
+    )
+    const rows = this.#pageStatement.all({ after, limit })
+    return { rows: rows.map(toAuditedRow), last: rows.at(-1)?.position ?? after }
+  }
+
+  /** `PrStore.findRows`; call it inside `SqlitePrQueries.read`. */
+  findRows(keys: readonly PrKey[]): PositionedPrRow[] {
+    const statement = this.#keyRows()
+    const rows: PositionedPrRow[] = []
+    for (const { version, pkgarch, checksum } of keys) {
+      for (const row of statement.iterate({ version, pkgarch, checksum })) {
+        rows.push({ ...row, value: toStoredValue(row.value) })
+      }
+    }
+    return rows
+  }
+
+  /** `PrStore.rowStats`; call it inside `SqlitePrQueries.read`. */
+  rowStats(): RowStats {
+    const row = this.#db.prepare<[], RowStats>(ROW_STATS_SQL).get()
+    return { rows: row?.rows ?? 0, lastPosition: row?.lastPosition ?? 0 }
+  }
+
+  #keyRows(): Database.Statement<PrKey, KeyRow> {
+    this.#keyStatement ??= this.#db.prepare<PrKey, KeyRow>(KEY_ROWS_SQL)
+    return this.#keyStatement
   }
 
   #keepPackageMaxima(rows: readonly AuditedPrRow[]): AuditedPrRow[] {

@@ -1,13 +1,14 @@
 /**
  * Everything `prserv migrate` reads from a SQLite file, never writing to it: the current
  * PRMAIN rows with their audit trail, the rows of BitBake's pre-2.10 integer tables, and what
- * cannot be migrated (the 2011 PRMAIN without pkgarch).
+ * cannot be migrated (the 2011 PRMAIN without pkgarch); all in pages.
  */
 import { existsSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { StorageError } from '../../protocol/errors.js'
+import { pageStore } from '../../services/prserv/pr-migration.js'
 import type { AuditedPrRow } from '../../services/prserv/pr-store.js'
-import { listLegacyPrRows } from './sqlite-legacy-tables.js'
+import { countLegacyPrRows, pageLegacyPrRows } from './sqlite-legacy-tables.js'
 import { openSqlitePrStore } from './sqlite-pr-store.js'
 import { hasTable, PRMAIN_COLUMNS } from './sqlite-schema.js'
 
@@ -18,10 +19,14 @@ export interface UnmigratedTable {
   readonly reason: string
 }
 
-/** The rows of one table, ready for `importRows`. */
+/** One table to copy: its row count, and its rows in pages ready for `importRows`. */
 export interface SourceTable {
   readonly table: string
-  readonly rows: readonly AuditedPrRow[]
+  /** Rows the pages will give (counted when the source was opened). */
+  readonly rowCount: number
+  pages(
+    batchRows: number,
+  ): AsyncIterable<readonly AuditedPrRow[]> | Iterable<readonly AuditedPrRow[]>
 }
 
 /** What a SQLite source holds: tables in migration order (old tables first), and leftovers. */
@@ -33,41 +38,51 @@ export interface SqliteMigrationSource {
 type PrmainLayout = { readonly kind: 'none' | 'current' } | { kind: 'other'; columns: string[] }
 
 /**
- * Reads the file at `path` read-only (a plain read-only connection, so a file in any journal
- * mode works and nothing is created). Old tables come first, as they hold the older values;
- * their integers become decimal strings and they have no audit trail. Rows with an empty
- * version are left out like `export` leaves them out, and reported.
+ * The tables of the file at `path`, read-only (plain read-only connections, so a file in any
+ * journal mode works and nothing is created), page by page: memory stays bounded by the page
+ * size. Old tables come first, as they hold the older values; their integers become decimal
+ * strings and they have no audit trail. Rows with an empty version are left out like `export`
+ * leaves them out, and reported.
  */
-export async function readSqliteMigrationSource(path: string): Promise<SqliteMigrationSource> {
+export function openSqliteMigrationSource(path: string): SqliteMigrationSource {
   if (!existsSync(path)) throw new StorageError(`SQLite database ${path} does not exist`)
   const layout = inspectPrmain(path)
   const tables: SourceTable[] = []
   const unmigrated: UnmigratedTable[] = []
-  const legacy = await listLegacyPrRows(path)
-  for (const table of new Set(legacy.map((row) => row.table))) {
-    const rows = legacy.filter((row) => row.table === table)
-    const usable = rows.filter((row) => row.version !== '')
+  for (const counts of countLegacyPrRows(path)) {
+    const { table } = counts
     tables.push({
       table,
-      rows: usable.map(({ version, pkgarch, checksum, value }) => {
-        return { version, pkgarch, checksum, value, createdAt: null, peer: null }
-      }),
+      rowCount: counts.rows,
+      pages: function* (batchRows) {
+        for (const page of pageLegacyPrRows(path, table, batchRows)) {
+          yield page.map(({ version, pkgarch, checksum, value }) => {
+            return { version, pkgarch, checksum, value, createdAt: null, peer: null }
+          })
+        }
+      },
     })
-    const empty = rows.length - usable.length
-    if (empty > 0) unmigrated.push({ table, rows: empty, reason: 'empty version' })
+    if (counts.emptyVersionRows > 0) {
+      unmigrated.push({ table, rows: counts.emptyVersionRows, reason: 'empty version' })
+    }
   }
   if (layout.kind === 'current') {
-    const store = await openSqlitePrStore({ path, readOnly: true })
-    try {
-      const filter = { version: null, pkgarch: null, checksum: null, history: true }
-      tables.push({ table: 'PRMAIN', rows: await store.exportRows(filter) })
-    } finally {
-      await store.close()
-    }
+    tables.push({
+      table: 'PRMAIN',
+      rowCount: countRows(path, "WHERE version <> ''"),
+      pages: async function* (batchRows) {
+        const store = await openSqlitePrStore({ path, readOnly: true })
+        try {
+          yield* pageStore(store, batchRows)
+        } finally {
+          await store.close()
+        }
+      },
+    })
   } else if (layout.kind === 'other') {
     unmigrated.push({
       table: 'PRMAIN',
-      rows: countRows(path),
+      rows: countRows(path, ''),
       reason:
         `columns (${layout.columns.join(', ')}) instead of (${PRMAIN_COLUMNS.join(', ')}): ` +
         'the 2011 layout without pkgarch cannot be placed in a package',
@@ -100,12 +115,14 @@ function inspectPrmain(path: string): PrmainLayout {
   })
 }
 
-function countRows(path: string): number {
+/** PRMAIN's rows, counted with `where` (fixed text, never input). */
+function countRows(path: string, where: string): number {
   return (
     withReadOnly(
       path,
       (db) =>
-        db.prepare<[], { count: number }>('SELECT count(*) AS count FROM PRMAIN').get()?.count,
+        db.prepare<[], { count: number }>(`SELECT count(*) AS count FROM PRMAIN ${where}`).get()
+          ?.count,
     ) ?? 0
   )
 }

@@ -10,15 +10,19 @@ import { ReadOnlyError, StorageError } from '../../protocol/errors.js'
 import type {
   AuditedPrRow,
   ExportFilter,
+  ExportPage,
   ImportRowsResult,
   PackageKey,
+  PositionedPrRow,
   PrKey,
   PrStore,
   PrStoreCapabilities,
   ReconcileResult,
+  RowStats,
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
+import { requirePageArguments } from '../../services/prserv/pr-store.js'
 import { isRevision } from '../../services/prserv/revision.js'
 import { GetPrAnswerCache } from './sqlite-answer-cache.js'
 import { SqlitePrExporter } from './sqlite-export.js'
@@ -224,6 +228,19 @@ export class SqlitePrStore implements PrStore {
 
   exportRows(filter: ExportFilter): Promise<readonly AuditedPrRow[]> {
     return this.#read(() => this.#exporter.exportRows(filter))
+  }
+
+  async exportPage(after: number, limit: number): Promise<ExportPage> {
+    requirePageArguments(after, limit)
+    return this.#read(() => this.#exporter.exportPage(after, limit))
+  }
+
+  findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
+    return this.#read(() => this.#exporter.findRows(keys))
+  }
+
+  rowStats(): Promise<RowStats> {
+    return this.#read(() => this.#exporter.rowStats())
   }
 
   async reconcileKnownChecksum(
