@@ -1,6 +1,7 @@
 /**
  * `export` for the SQLite store (prserv.md §7, with BitBake's text maximum replaced by the
- * numeric one): PRMAIN rows in insertion order with the audit trail from `prserv_order`.
+ * numeric one): PRMAIN rows in insertion order with the audit trail from `prserv_order`. Also
+ * the paged export, the rows of given keys and the row counts that `prserv migrate` works with.
  */
 import type Database from 'better-sqlite3'
 import type {
