@@ -1,14 +1,15 @@
 /**
  * `prserv migrate` end to end on real databases: a BitBake-made SQLite file (old and new
- * tables) to PostgreSQL and back, idempotency, conflicts, the 2011 layout, and a source that
- * is never written.
+ * tables) to PostgreSQL and back, idempotency, conflicts (one row per page too), the 2011
+ * layout, a source that is never written, and one that is released after a failure.
  */
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
+import postgres from 'postgres'
 import { formatMigrationReport, runMigration } from '../../src/cli/migrate-command.js'
 import type { StorageConfig } from '../../src/config/config.js'
 import { ConfigError } from '../../src/protocol/errors.js'
@@ -128,4 +129,68 @@ void test('migrate: conflicts are written and counted, PG to PG, 2011 PRMAIN is 
     runMigration(sqlite(join(dir, 'missing.sqlite3')), second, { batchRows: 10, env }),
     /does not exist/,
   )
+})
+
+void test('migrate: one row per page counts conflicts and repeats as a whole run does', async (t) => {
+  const dir = await makeTempDir(t)
+  const source = join(dir, 'pages.sqlite3')
+  const seeded = await openSqlitePrStore({ path: source, readOnly: false })
+  const row = (checksum: string, value: string): AuditedPrRow => {
+    return { ...legacyRow('v-1.0-r0', checksum, value), peer: PEER }
+  }
+  // Key k holds two values in the source; k2 holds one, and the destination another.
+  await seeded.importRows([row('k', '1'), row('k', '2'), row('k2', '5')])
+  await seeded.close()
+  // The same row k=1 in BitBake's pre-2.10 table: copied first, then repeated by PRMAIN.
+  const db = new Database(source)
+  db.exec(`CREATE TABLE PRMAIN_hist (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
+    checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum));
+    INSERT INTO PRMAIN_hist VALUES ('v-1.0-r0', 'core2-64', 'k', 1)`)
+  db.close()
+  const destination = await postgresStorage(t)
+  const held = await openStore(t, destination)
+  await held.importRows([row('k2', '4')])
+
+  const { env } = captureEnv(dir)
+  const report = await runMigration(sqlite(source), destination, { batchRows: 1, env })
+  assert.deepEqual(
+    [report.read, report.written, report.skipped, report.conflicts, report.missing],
+    [4, 3, 1, 1, 0],
+  )
+  assert.deepEqual(report.readByTable, { PRMAIN_hist: 1, PRMAIN: 3 })
+  assert.deepEqual(
+    [report.destinationRowsBefore, report.destinationRowsAfter, report.isVerified],
+    [1, 4, true],
+  )
+  // Again: everything is there, nothing is a conflict any more.
+  const again = await runMigration(sqlite(source), destination, { batchRows: 1, env })
+  assert.deepEqual([again.written, again.skipped, again.conflicts], [0, 4, 0])
+})
+
+void test('migrate: a PostgreSQL source is released when the destination cannot be opened', async (t) => {
+  const dir = await makeTempDir(t)
+  const source = await postgresStorage(t)
+  const seeded = await openStore(t, source)
+  await seeded.importRows([legacyRow('v-1.0-r0', 'k', '1')])
+  const notADirectory = join(dir, 'file')
+  writeFileSync(notADirectory, '')
+  const { env } = captureEnv(dir)
+  await assert.rejects(
+    runMigration(source, sqlite(join(notADirectory, 'copy.sqlite3')), { batchRows: 10, env }),
+  )
+  assert.equal(source.kind, 'postgres')
+  const sql = postgres(source.url, { max: 1, onnotice: () => undefined })
+  t.after(() => sql.end())
+  // The tool's sessions end once its pool is closed; the server notices within moments.
+  for (let attempt = 0; ; attempt++) {
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'prserv-tool'
+        AND pid <> pg_backend_pid()`
+    // `seeded` is a tool store too, and stays open: one session at most is its own.
+    if ((row?.n ?? 0) <= 1 || attempt === 50) {
+      assert.ok((row?.n ?? 0) <= 1, `${row?.n} tool sessions left`)
+      break
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 })
