@@ -6,11 +6,11 @@ import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import { StorageError } from '../../src/protocol/errors.js'
+import type { PrRow } from '../../src/services/prserv/pr-store.js'
 import {
   countLegacyPrRows,
   pageLegacyPrRows,
 } from '../../src/storage/sqlite/sqlite-legacy-tables.js'
-import type { LegacyPrRow } from '../../src/storage/sqlite/sqlite-legacy-tables.js'
 import {
   insertAsBitBake,
   openAsBitBake,
@@ -23,10 +23,15 @@ import {
 const ORIGIN = { peer: '198.51.100.4:51000' }
 
 /** Every row of the old tables of `path`, table by table, read in pages of one row. */
-function listLegacyRows(path: string): LegacyPrRow[] {
-  const rows: LegacyPrRow[] = []
+function listLegacyRows(path: string): (PrRow & { table: string })[] {
+  const rows: (PrRow & { table: string })[] = []
   for (const { table } of countLegacyPrRows(path)) {
-    for (const page of pageLegacyPrRows(path, table, 1)) rows.push(...page)
+    for (const page of pageLegacyPrRows(path, table, 1)) {
+      for (const { version, pkgarch, checksum, value, createdAt, peer } of page) {
+        assert.deepEqual([createdAt, peer], [null, null], 'old tables have no audit trail')
+        rows.push({ table, version, pkgarch, checksum, value })
+      }
+    }
   }
   return rows
 }

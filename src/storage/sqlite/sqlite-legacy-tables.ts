@@ -3,21 +3,14 @@
  * value per checksum, prserv.md §6.2), which the current server ignores, so that an operator
  * can import them into PRMAIN explicitly (a deliberate extension, not reference behaviour).
  */
-import { existsSync } from 'node:fs'
-import Database from 'better-sqlite3'
-import { StorageError } from '../../protocol/errors.js'
-import type { PrRow } from '../../services/prserv/pr-store.js'
+import type { AuditedPrRow } from '../../services/prserv/pr-store.js'
+import { readSqliteFile } from './sqlite-open.js'
 import { hasTable, toStoredValue } from './sqlite-schema.js'
 
 /** The pre-2.10 table names, in the order their rows are listed. */
 export const LEGACY_PR_TABLES = ['PRMAIN_nohist', 'PRMAIN_hist'] as const
 /** One of LEGACY_PR_TABLES. */
 export type LegacyPrTable = (typeof LEGACY_PR_TABLES)[number]
-
-/** One row of an old table; `value` is the integer rendered as a decimal string. */
-export interface LegacyPrRow extends PrRow {
-  readonly table: LegacyPrTable
-}
 
 /** The row counts of an old table present in a file. */
 export interface LegacyTableCounts {
@@ -38,7 +31,7 @@ interface RawLegacyRow {
 
 /** The old tables present in the SQLite file at `path`, with their row counts. */
 export function countLegacyPrRows(path: string): readonly LegacyTableCounts[] {
-  return withLegacyFile(path, (db) =>
+  return readSqliteFile(path, (db) =>
     LEGACY_PR_TABLES.filter((table) => hasTable(db, table)).map((table) => {
       // The table name comes from the fixed list above, never from input.
       const counts = db
@@ -53,16 +46,17 @@ export function countLegacyPrRows(path: string): readonly LegacyTableCounts[] {
 
 /**
  * The rows of `table` (with a version) in row order, `batchRows` at a time, each page read
- * on its own read-only connection (the file is never written).
+ * on its own read-only connection (the file is never written). Values become decimal strings;
+ * the old tables have no audit trail.
  */
 export function* pageLegacyPrRows(
   path: string,
   table: LegacyPrTable,
   batchRows: number,
-): Generator<readonly LegacyPrRow[]> {
+): Generator<readonly AuditedPrRow[]> {
   let after = 0
   for (;;) {
-    const raw = withLegacyFile(path, (db) =>
+    const raw = readSqliteFile(path, (db) =>
       db
         .prepare<{ after: number; limit: number }, RawLegacyRow>(
           `SELECT rowid AS position, version, pkgarch, checksum, value FROM ${table} ` +
@@ -74,21 +68,14 @@ export function* pageLegacyPrRows(
     if (last === undefined) return
     after = last.position
     yield raw.map(({ version, pkgarch, checksum, value }) => {
-      return { table, version, pkgarch, checksum, value: toStoredValue(value) }
+      return {
+        version,
+        pkgarch,
+        checksum,
+        value: toStoredValue(value),
+        createdAt: null,
+        peer: null,
+      }
     })
-  }
-}
-
-/** Runs `read` on a read-only connection to `path`; failures become StorageErrors. */
-function withLegacyFile<T>(path: string, read: (db: Database.Database) => T): T {
-  if (!existsSync(path)) throw new StorageError(`SQLite database ${path} does not exist`)
-  let db: Database.Database | null = null
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
-    return read(db)
-  } catch (error: unknown) {
-    throw new StorageError(`cannot read old PR tables of ${path}`, { cause: error })
-  } finally {
-    db?.close()
   }
 }

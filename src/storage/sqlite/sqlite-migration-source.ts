@@ -3,12 +3,10 @@
  * PRMAIN rows with their audit trail, the rows of BitBake's pre-2.10 integer tables, and what
  * cannot be migrated (the 2011 PRMAIN without pkgarch); all in pages.
  */
-import { existsSync } from 'node:fs'
-import Database from 'better-sqlite3'
-import { StorageError } from '../../protocol/errors.js'
 import { pageStore } from '../../services/prserv/pr-migration.js'
 import type { AuditedPrRow } from '../../services/prserv/pr-store.js'
 import { countLegacyPrRows, pageLegacyPrRows } from './sqlite-legacy-tables.js'
+import { readSqliteFile } from './sqlite-open.js'
 import { openSqlitePrStore } from './sqlite-pr-store.js'
 import { hasTable, PRMAIN_COLUMNS } from './sqlite-schema.js'
 
@@ -45,7 +43,6 @@ type PrmainLayout = { readonly kind: 'none' | 'current' } | { kind: 'other'; col
  * leaves them out, and reported.
  */
 export function openSqliteMigrationSource(path: string): SqliteMigrationSource {
-  if (!existsSync(path)) throw new StorageError(`SQLite database ${path} does not exist`)
   const layout = inspectPrmain(path)
   const tables: SourceTable[] = []
   const unmigrated: UnmigratedTable[] = []
@@ -54,13 +51,7 @@ export function openSqliteMigrationSource(path: string): SqliteMigrationSource {
     tables.push({
       table,
       rowCount: counts.rows,
-      pages: function* (batchRows) {
-        for (const page of pageLegacyPrRows(path, table, batchRows)) {
-          yield page.map(({ version, pkgarch, checksum, value }) => {
-            return { version, pkgarch, checksum, value, createdAt: null, peer: null }
-          })
-        }
-      },
+      pages: (batchRows) => pageLegacyPrRows(path, table, batchRows),
     })
     if (counts.emptyVersionRows > 0) {
       unmigrated.push({ table, rows: counts.emptyVersionRows, reason: 'empty version' })
@@ -91,20 +82,8 @@ export function openSqliteMigrationSource(path: string): SqliteMigrationSource {
   return { tables, unmigrated }
 }
 
-function withReadOnly<T>(path: string, read: (db: Database.Database) => T): T {
-  let db: Database.Database | null = null
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
-    return read(db)
-  } catch (error: unknown) {
-    throw new StorageError(`cannot read SQLite database ${path}`, { cause: error })
-  } finally {
-    db?.close()
-  }
-}
-
 function inspectPrmain(path: string): PrmainLayout {
-  return withReadOnly(path, (db): PrmainLayout => {
+  return readSqliteFile(path, (db): PrmainLayout => {
     if (!hasTable(db, 'PRMAIN')) return { kind: 'none' }
     const columns = db
       .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('PRMAIN') ORDER BY cid")
@@ -118,7 +97,7 @@ function inspectPrmain(path: string): PrmainLayout {
 /** PRMAIN's rows, counted with `where` (fixed text, never input). */
 function countRows(path: string, where: string): number {
   return (
-    withReadOnly(
+    readSqliteFile(
       path,
       (db) =>
         db.prepare<[], { count: number }>(`SELECT count(*) AS count FROM PRMAIN ${where}`).get()

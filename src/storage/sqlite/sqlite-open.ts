@@ -1,6 +1,7 @@
 /**
  * Opening the database file: the writer connection (creates the file, BitBake's table and our
- * side tables, brings the ordering index up to date) and read connections (never write).
+ * side tables, brings the ordering index up to date), read connections (never write), and a
+ * one-off read of a file as the data tools make it.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -116,4 +117,22 @@ function hasUsableIndex(db: Database.Database, path: string): boolean {
     return version === CURRENT_SCHEMA_VERSION && isOrderIndexInSync(db)
   })
   return check.deferred()
+}
+
+/**
+ * Runs `read` on a plain read-only connection to the existing file `path`, closed afterwards:
+ * a file in any journal mode works and nothing is created or written. Throws a StorageError
+ * when the file does not exist or cannot be read.
+ */
+export function readSqliteFile<T>(path: string, read: (db: Database.Database) => T): T {
+  if (!existsSync(path)) throw new StorageError(`SQLite database ${path} does not exist`)
+  let db: Database.Database | null = null
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+    return read(db)
+  } catch (error: unknown) {
+    throw new StorageError(`cannot read SQLite database ${path}`, { cause: error })
+  } finally {
+    db?.close()
+  }
 }
