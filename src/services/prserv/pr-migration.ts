@@ -49,14 +49,14 @@ function keyIdentity(row: PrKey): string {
   return JSON.stringify([row.version, row.pkgarch, row.checksum])
 }
 
-/** Every row of `store`, `batchRows` at a time (`PrStore.exportPage`). */
+/**
+ * Every row of `store`, `batchRows` at a time (`PrStore.exportPage`, which rejects a
+ * `batchRows` that is not a positive integer).
+ */
 export async function* pageStore(
   store: Pick<PrStore, 'exportPage'>,
   batchRows: number,
 ): AsyncGenerator<readonly AuditedPrRow[]> {
-  if (!Number.isSafeInteger(batchRows) || batchRows < 1) {
-    throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`)
-  }
   for (let after = 0; ;) {
     const page = await store.exportPage(after, batchRows)
     if (page.rows.length === 0) return
@@ -107,7 +107,8 @@ export async function copyPrRows(
 function distinctKeys(rows: readonly PrRow[]): PrKey[] {
   const keys = new Map<string, PrKey>()
   for (const { version, pkgarch, checksum } of rows) {
-    keys.set(keyIdentity({ version, pkgarch, checksum }), { version, pkgarch, checksum })
+    const key = { version, pkgarch, checksum }
+    keys.set(keyIdentity(key), key)
   }
   return [...keys.values()]
 }
