@@ -287,11 +287,27 @@ $fn$`
  *
  * The JSON functions stay for servers of the previous version during a rolling upgrade.
  */
-const STATE_FUNCTION = `
-CREATE FUNCTION prserv_state(
+/**
+ * The revisions of checksum lookup `l` in `prserv_state` (migrations 4 and 5): its rows read
+ * through BitBake's key behind an `OFFSET 0` fence (migration 2 says why), as `x`.
+ */
+const CHECKSUM_ROWS = `    FROM (
+      SELECT r.value, r.sort_key, r.id FROM prmain r
+      WHERE r.version = pkg_v[l.p + 1] AND r.pkgarch = pkg_a[l.p + 1] AND r.checksum = l.c
+      OFFSET 0) AS x
+    WHERE x.sort_key IS NOT NULL`
+
+/**
+ * The arguments and result of the 7-argument `prserv_state`, which `prserv_lock_and_state`
+ * (migration 4) and `prserv_unlocked_state` (migration 6) take and return as they are.
+ */
+const STATE_SIGNATURE = `(
   pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
   base_p integer[], base_low text[], base_high text[])
-RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+RETURNS TABLE (k text, i integer, p integer, lo text, hi text)`
+
+const STATE_FUNCTION = `
+CREATE FUNCTION prserv_state${STATE_SIGNATURE}
 LANGUAGE sql STABLE AS $fn$
   SELECT 'p', g.n::integer - 1, g.n::integer - 1, NULL::text, (
     SELECT r.value FROM prmain r
@@ -304,11 +320,7 @@ LANGUAGE sql STABLE AS $fn$
   CROSS JOIN LATERAL (
     SELECT (array_agg(x.value ORDER BY x.sort_key, x.id))[1] AS lo,
            (array_agg(x.value ORDER BY x.sort_key DESC, x.id))[1] AS hi
-    FROM (
-      SELECT r.value, r.sort_key, r.id FROM prmain r
-      WHERE r.version = pkg_v[l.p + 1] AND r.pkgarch = pkg_a[l.p + 1] AND r.checksum = l.c
-      OFFSET 0) AS x
-    WHERE x.sort_key IS NOT NULL
+${CHECKSUM_ROWS}
   ) AS e
   UNION ALL
   SELECT 's', l.n::integer - 1, l.p, NULL::text, (
@@ -337,10 +349,7 @@ END
 $fn$`
 
 const LOCK_AND_STATE_FUNCTION = `
-CREATE FUNCTION prserv_lock_and_state(
-  pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
-  base_p integer[], base_low text[], base_high text[])
-RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+CREATE FUNCTION prserv_lock_and_state${STATE_SIGNATURE}
 LANGUAGE plpgsql VOLATILE AS $fn$
 BEGIN
   PERFORM prserv_lock_packages(pkg_v, pkg_a);
@@ -441,11 +450,7 @@ LANGUAGE sql STABLE AS $fn$
       min(ARRAY[x.sort_key, lpad(x.id::text, 19, '0'), x.value] COLLATE "C") AS lo,
       max(ARRAY[x.sort_key, lpad((9223372036854775807 - x.id)::text, 19, '0'), x.value]
         COLLATE "C") AS hi
-    FROM (
-      SELECT r.value, r.sort_key, r.id FROM prmain r
-      WHERE r.version = pkg_v[l.p + 1] AND r.pkgarch = pkg_a[l.p + 1] AND r.checksum = l.c
-      OFFSET 0) AS x
-    WHERE x.sort_key IS NOT NULL
+${CHECKSUM_ROWS}
   ) AS e
   UNION ALL
   SELECT s.k, s.i, s.p, s.lo, s.hi
@@ -519,18 +524,14 @@ $fn$`
  * - `prserv_apply_guarded(…)`: migration 5's `prserv_apply` (same arguments, locks, checks
  *   and INSERT, whose rule is the locked transaction's: `insertRows`,
  *   postgres-allocation-statements.ts), returning only the lookups whose state differs from
- *   the expected one. A
- *   package with any such lookup is stale, and its other lookups are as expected, which the
- *   caller knows. `prserv_apply` read a stale package's state a second time to return all of
+ *   the expected one. A package with any such lookup is stale, and its other lookups are as
+ *   expected, which the caller knows. `prserv_apply` read a stale package's state a second time to return all of
  *   it; a lookup of a stored checksum, which the caller guesses absent, made every package of
  *   a batch of lookups stale, so lookups paid for two reads. When every package is stale,
  *   the INSERT is not even set up (a one-lookup call: about 520 → 450 µs of database CPU).
  */
 const UNLOCKED_STATE_FUNCTION = `
-CREATE FUNCTION prserv_unlocked_state(
-  pkg_v text[], pkg_a text[], chk_p integer[], chk_c text[],
-  base_p integer[], base_low text[], base_high text[])
-RETURNS TABLE (k text, i integer, p integer, lo text, hi text)
+CREATE FUNCTION prserv_unlocked_state${STATE_SIGNATURE}
 LANGUAGE plpgsql STABLE
 SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
 #variable_conflict use_column
