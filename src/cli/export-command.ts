@@ -13,7 +13,13 @@ import { isPrFileFormat, PR_FILE_FORMATS } from '../services/prserv/pr-file-form
 import type { PrFileFormat, PrFileRow } from '../services/prserv/pr-file-format.js'
 import { formatPrRowsJson } from '../services/prserv/pr-json-format.js'
 import { PR_COLUMN_INFO } from '../services/prserv/pr-methods.js'
-import type { ExportFilter } from '../services/prserv/pr-store.js'
+import {
+  isFullHistoryExport,
+  streamJsonExport,
+  streamPrservToolExport,
+} from '../services/prserv/pr-export-stream.js'
+import type { TextSink } from '../services/prserv/pr-export-stream.js'
+import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
 import { formatPrservToolFile, parsePrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import { writeFileAtomic } from './atomic-write.js'
@@ -71,14 +77,44 @@ export interface ExportOptions {
   readonly file: string
 }
 
-/** Exports and writes; returns the number of rows written. */
+/**
+ * Exports and writes; returns the number of rows written. A full export (`--history`, no
+ * filter) from a database streams (pr-export-stream.ts); the others are built whole.
+ */
 export async function runExport(options: ExportOptions, env: ToolCommandEnv): Promise<number> {
-  const { rows, table } = await readExport(options.target, options.filter)
+  const { target, filter } = options
+  if (target.kind === 'database' && isFullHistoryExport(filter)) {
+    const store = await openToolStore(target.storage, true)
+    try {
+      return await writeOutput(options, env, (write) => streamExport(store, options.format, write))
+    } finally {
+      await store.close()
+    }
+  }
+  const { rows, table } = await readExport(target, filter)
   const text =
     options.format === 'json' ? formatPrRowsJson(rows) : formatPrservToolFile(rows, table)
-  if (options.file === '-') env.stdout(text)
-  else await writeFileAtomic(resolve(env.cwd, options.file), text)
+  await writeOutput(options, env, (write) => write(text))
   return rows.length
+}
+
+function streamExport(store: PrStore, format: PrFileFormat, write: TextSink): Promise<number> {
+  return format === 'json'
+    ? streamJsonExport(store, write)
+    : streamPrservToolExport(store, PR_COLUMN_INFO, write)
+}
+
+/** Hands `produce` a writer to the output: stdout for `-`, else the file, atomically. */
+async function writeOutput<T>(
+  options: ExportOptions,
+  env: ToolCommandEnv,
+  produce: (write: TextSink) => Promise<T>,
+): Promise<T> {
+  if (options.file !== '-') return writeFileAtomic(resolve(env.cwd, options.file), produce)
+  return produce((text) => {
+    env.stdout(text)
+    return Promise.resolve()
+  })
 }
 
 function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
@@ -96,7 +132,9 @@ function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
 const EXPORT_HELP =
   '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
   'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
-  'when the source keeps an audit trail. Exit status: 0 done, 1 failed, 2 bad usage.\n' +
+  'when the source keeps an audit trail. A full export from a database (--history, no\n' +
+  'filter) streams in pages; rows stored meanwhile may or may not be in it.\n' +
+  'Exit status: 0 done, 1 failed, 2 bad usage.\n' +
   '\nExamples:\n' +
   '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +
   '  prserv export --database ./prserv.sqlite3 --json --history - | jq .\n'

@@ -7,12 +7,9 @@ import type { Command } from 'commander'
 import type { StorageConfig } from '../config/config.js'
 import { failFor, parsePositiveInteger } from '../config/config-values.js'
 import { ConfigError } from '../protocol/errors.js'
-import {
-  copyPrRows,
-  DEFAULT_MIGRATION_BATCH_ROWS,
-  pageStore,
-} from '../services/prserv/pr-migration.js'
+import { copyPrRows, DEFAULT_MIGRATION_BATCH_ROWS } from '../services/prserv/pr-migration.js'
 import type { CopySummary } from '../services/prserv/pr-migration.js'
+import { pageStore } from '../services/prserv/pr-store.js'
 import type { AuditedPrRow } from '../services/prserv/pr-store.js'
 import { openSqliteMigrationSource } from '../storage/sqlite/sqlite-migration-source.js'
 import type {

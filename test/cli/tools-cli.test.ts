@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -113,10 +113,9 @@ void test('tools cli: migrate, export to stdout, import from stdin, exit statuse
   assert.match(usage.stderr, /exactly one of --server ADDR and --database PATH\|URL/)
 })
 
-void test('tools cli: migrate copies a database in pages, in a heap smaller than its rows', async (t) => {
-  const dir = await makeTempDir(t)
-  const rowCount = 60_000
-  const db = new Database(join(dir, 'big.sqlite3'))
+/** A BitBake-layout file of `rowCount` rows over 500 packages. */
+function makeLargeBitBakeFile(path: string, rowCount: number): void {
+  const db = new Database(path)
   db.exec(`CREATE TABLE PRMAIN (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
     checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum, value))`)
   const insert = db.prepare('INSERT INTO PRMAIN VALUES (?, ?, ?, ?)')
@@ -126,6 +125,12 @@ void test('tools cli: migrate copies a database in pages, in a heap smaller than
     }
   })()
   db.close()
+}
+
+void test('tools cli: migrate copies a database in pages, in a heap smaller than its rows', async (t) => {
+  const dir = await makeTempDir(t)
+  const rowCount = 60_000
+  makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
   // Holding every row (as before pages) took over 60 MB of heap for these rows.
   const migrated = await prserv(
     ['migrate', '--from', 'big.sqlite3', '--to', 'copy.sqlite3', '--json'],
@@ -141,4 +146,21 @@ void test('tools cli: migrate copies a database in pages, in a heap smaller than
     keys.map((key): unknown => Reflect.get(summary, key)),
     [rowCount, rowCount, rowCount, 0, true],
   )
+})
+
+void test('tools cli: a full export streams, in a heap smaller than its rows', async (t) => {
+  const dir = await makeTempDir(t)
+  const rowCount = 60_000
+  makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
+  // Building the whole file (as before streaming) ran out of this heap for these rows.
+  const heap = ['--max-old-space-size=24']
+  for (const format of ['prserv-tool', 'json']) {
+    const args = ['export', '-d', 'big.sqlite3', '--history', '--format', format, 'out']
+    const exported = await prserv(args, dir, '', heap)
+    assert.equal(exported.code, 0, exported.stderr)
+    assert.equal(exported.stdout, `exported ${rowCount} rows to out (${format})\n`)
+    const text = await readFile(join(dir, 'out'), 'utf8')
+    const rowLines = text.split('\n').filter((line) => /^(PRAUTO\$| {2}\{)/.test(line))
+    assert.equal(rowLines.length, rowCount, format)
+  }
 })

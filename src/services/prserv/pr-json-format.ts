@@ -9,8 +9,12 @@ import { isRevision } from './revision.js'
 /** The rows as a JSON array, one row per line, ending with a newline. */
 export function formatPrRowsJson(rows: readonly PrFileRow[]): string {
   if (rows.length === 0) return '[]\n'
-  const lines = rows.map((row) => `  ${JSON.stringify(toJsonRow(row))}`)
-  return `[\n${lines.join(',\n')}\n]\n`
+  return `[\n${rows.map(formatPrRowJson).join(',\n')}\n]\n`
+}
+
+/** One row's line of the JSON array (indented, no separator). */
+export function formatPrRowJson(row: PrFileRow): string {
+  return `  ${JSON.stringify(toJsonRow(row))}`
 }
 
 function toJsonRow(row: PrFileRow): Record<string, string | null> {

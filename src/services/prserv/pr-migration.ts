@@ -50,22 +50,6 @@ function keyIdentity(row: PrKey): string {
 }
 
 /**
- * Every row of `store`, `batchRows` at a time (`PrStore.exportPage`, which rejects a
- * `batchRows` that is not a positive integer).
- */
-export async function* pageStore(
-  store: Pick<PrStore, 'exportPage'>,
-  batchRows: number,
-): AsyncGenerator<readonly AuditedPrRow[]> {
-  for (let after = 0; ;) {
-    const page = await store.exportPage(after, batchRows)
-    if (page.rows.length === 0) return
-    yield page.rows
-    after = page.last
-  }
-}
-
-/**
  * Stores the rows of `pages` (in order, verbatim, audit fields included) into `destination`,
  * each page one transaction; rows already there are skipped, so running it again writes
  * nothing. Before each page, the destination's rows of the page's keys are read to count

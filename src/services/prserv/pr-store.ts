@@ -193,3 +193,19 @@ export function requirePageArguments(after: number, limit: number): void {
     throw new RangeError(`limit must be a positive integer, got ${limit}`)
   }
 }
+
+/**
+ * Every row of `store`, `batchRows` at a time (`PrStore.exportPage`, which rejects a
+ * `batchRows` that is not a positive integer).
+ */
+export async function* pageStore(
+  store: Pick<PrStore, 'exportPage'>,
+  batchRows: number,
+): AsyncGenerator<readonly AuditedPrRow[]> {
+  for (let after = 0; ;) {
+    const page = await store.exportPage(after, batchRows)
+    if (page.rows.length === 0) return
+    yield page.rows
+    after = page.last
+  }
+}

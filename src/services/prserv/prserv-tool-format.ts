@@ -53,11 +53,15 @@ export function formatPrservToolFile(rows: readonly PrFileRow[], table: PrTableI
     else batch.push(row)
   }
   let text = ''
-  for (const batch of batches.values()) text += formatBatch(batch)
+  for (const batch of batches.values()) text += formatPrservToolBatch(batch)
   return text + formatHeader(table)
 }
 
-function formatBatch(batch: readonly PrFileRow[]): string {
+/**
+ * One version's batch: its rows' `PRAUTO$` lines in the order given, then one `PRAUTO_` line
+ * per pkgarch (in order of first appearance) with the numeric maximum.
+ */
+export function formatPrservToolBatch(batch: readonly PrFileRow[]): string {
   const byArch = new Map<string, PrFileRow[]>()
   let text = ''
   for (const row of batch) {

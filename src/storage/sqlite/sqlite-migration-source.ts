@@ -3,7 +3,7 @@
  * PRMAIN rows with their audit trail, the rows of BitBake's pre-2.10 integer tables, and what
  * cannot be migrated (the 2011 PRMAIN without pkgarch); all in pages.
  */
-import { pageStore } from '../../services/prserv/pr-migration.js'
+import { pageStore } from '../../services/prserv/pr-store.js'
 import type { AuditedPrRow } from '../../services/prserv/pr-store.js'
 import { countLegacyPrRows, pageLegacyPrRows } from './sqlite-legacy-tables.js'
 import { readSqliteFile } from './sqlite-open.js'
