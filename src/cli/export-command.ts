@@ -7,67 +7,29 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../config/config.js'
 import { PrClient } from '../client/pr-client.js'
-import type { ExportedRow } from '../client/pr-client.js'
-import { ConfigError, ProtocolError } from '../protocol/errors.js'
+import { ConfigError } from '../protocol/errors.js'
 import { isPrFileFormat, PR_FILE_FORMATS } from '../services/prserv/pr-file-format.js'
 import type { PrFileFormat, PrFileRow } from '../services/prserv/pr-file-format.js'
 import { formatPrRowsJson } from '../services/prserv/pr-json-format.js'
 import { PR_COLUMN_INFO } from '../services/prserv/pr-methods.js'
 import {
+  DEFAULT_EXPORT_PAGE_ROWS,
   isFullHistoryExport,
   streamJsonExport,
   streamPrservToolExport,
 } from '../services/prserv/pr-export-stream.js'
 import type { TextSink } from '../services/prserv/pr-export-stream.js'
+import { pageStore } from '../services/prserv/pr-store.js'
 import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
-import { formatPrservToolFile, parsePrTableInfo } from '../services/prserv/prserv-tool-format.js'
+import { formatPrservToolFile } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { openToolStore, parseDataTarget } from './data-target.js'
 import type { DataTarget } from './data-target.js'
+import { EXPORT_MAX_REPLY_BYTES, readServerExport } from './server-export.js'
+import type { ServerExportPage } from './server-export.js'
 import { readFilterFlags } from './tool-env.js'
 import type { ToolCommandEnv } from './tool-env.js'
-
-/** Rows and column information, from wherever they came. */
-interface ExportedData {
-  readonly rows: readonly PrFileRow[]
-  readonly table: PrTableInfo
-}
-
-function fromWireRow(row: ExportedRow): PrFileRow {
-  const { version, pkgarch, checksum, value } = row
-  return {
-    version,
-    pkgarch,
-    checksum,
-    value,
-    ...(row.created === undefined ? {} : { createdAt: row.created }),
-    ...(row.peer === undefined ? {} : { peer: row.peer }),
-  }
-}
-
-/** One `export` request; `audit` asks our servers for the audit trail (others ignore it). */
-async function exportFromServer(address: string, filter: ExportFilter): Promise<ExportedData> {
-  const client = new PrClient({ address, timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS })
-  try {
-    const reply = await client.export({ ...filter, colinfo: true, audit: true })
-    const table = parsePrTableInfo(reply.metainfo)
-    if (table === null) throw new ProtocolError('the server sent no usable column information')
-    return { rows: reply.datainfo.map(fromWireRow), table }
-  } finally {
-    await client.close()
-  }
-}
-
-async function readExport(target: DataTarget, filter: ExportFilter): Promise<ExportedData> {
-  if (target.kind === 'server') return exportFromServer(target.address, filter)
-  const store = await openToolStore(target.storage, true)
-  try {
-    return { rows: await store.exportRows(filter), table: PR_COLUMN_INFO }
-  } finally {
-    await store.close()
-  }
-}
 
 /** What `runExport` needs. `file` is a path or `-` for stdout. */
 export interface ExportOptions {
@@ -79,29 +41,78 @@ export interface ExportOptions {
 
 /**
  * Exports and writes; returns the number of rows written. A full export (`--history`, no
- * filter) from a database streams (pr-export-stream.ts); the others are built whole.
+ * filter) streams (pr-export-stream.ts) from a database, and from a server as JSON; the
+ * others are built whole.
  */
 export async function runExport(options: ExportOptions, env: ToolCommandEnv): Promise<number> {
-  const { target, filter } = options
-  if (target.kind === 'database' && isFullHistoryExport(filter)) {
-    const store = await openToolStore(target.storage, true)
-    try {
-      return await writeOutput(options, env, (write) => streamExport(store, options.format, write))
-    } finally {
-      await store.close()
-    }
+  const { target } = options
+  if (target.kind === 'server') return exportFromServer(target.address, options, env)
+  const store = await openToolStore(target.storage, true)
+  try {
+    return await exportFromStore(store, options, env)
+  } finally {
+    await store.close()
   }
-  const { rows, table } = await readExport(target, filter)
-  const text =
-    options.format === 'json' ? formatPrRowsJson(rows) : formatPrservToolFile(rows, table)
-  await writeOutput(options, env, (write) => write(text))
+}
+
+async function exportFromStore(
+  store: PrStore,
+  options: ExportOptions,
+  env: ToolCommandEnv,
+): Promise<number> {
+  if (isFullHistoryExport(options.filter)) {
+    return writeOutput(options, env, (write) =>
+      options.format === 'json'
+        ? streamJsonExport(pageStore(store, DEFAULT_EXPORT_PAGE_ROWS), write)
+        : streamPrservToolExport(store, PR_COLUMN_INFO, write),
+    )
+  }
+  const rows = await store.exportRows(options.filter)
+  await writeOutput(options, env, (write) => write(formatFile(rows, PR_COLUMN_INFO, options)))
   return rows.length
 }
 
-function streamExport(store: PrStore, format: PrFileFormat, write: TextSink): Promise<number> {
-  return format === 'json'
-    ? streamJsonExport(store, write)
-    : streamPrservToolExport(store, PR_COLUMN_INFO, write)
+async function exportFromServer(
+  address: string,
+  options: ExportOptions,
+  env: ToolCommandEnv,
+): Promise<number> {
+  const client = new PrClient({
+    address,
+    timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS,
+    maxMessageBytes: EXPORT_MAX_REPLY_BYTES,
+  })
+  try {
+    const pages = readServerExport(client, options.filter)
+    if (options.format === 'json') {
+      return await writeOutput(options, env, (write) => streamJsonExport(rowsOf(pages), write))
+    }
+    // The prserv-tool file groups rows by version: it is built whole.
+    const rows: PrFileRow[] = []
+    let table: PrTableInfo = PR_COLUMN_INFO
+    for await (const page of pages) {
+      table = page.table
+      for (const row of page.rows) rows.push(row)
+    }
+    await writeOutput(options, env, (write) => write(formatFile(rows, table, options)))
+    return rows.length
+  } finally {
+    await client.close()
+  }
+}
+
+async function* rowsOf(
+  pages: AsyncIterable<ServerExportPage>,
+): AsyncGenerator<readonly PrFileRow[]> {
+  for await (const page of pages) yield page.rows
+}
+
+function formatFile(
+  rows: readonly PrFileRow[],
+  table: PrTableInfo,
+  options: ExportOptions,
+): string {
+  return options.format === 'json' ? formatPrRowsJson(rows) : formatPrservToolFile(rows, table)
 }
 
 /** Hands `produce` a writer to the output: stdout for `-`, else the file, atomically. */
@@ -132,8 +143,8 @@ function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
 const EXPORT_HELP =
   '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
   'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
-  'when the source keeps an audit trail. A full export from a database (--history, no\n' +
-  'filter) streams in pages; rows stored meanwhile may or may not be in it.\n' +
+  'when the source keeps an audit trail. A full export (--history, no filter) is read in\n' +
+  'pages, from a database or from our servers; rows stored meanwhile may or may not be in it.\n' +
   'Exit status: 0 done, 1 failed, 2 bad usage.\n' +
   '\nExamples:\n' +
   '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +

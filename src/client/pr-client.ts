@@ -18,6 +18,8 @@ export interface PrClientOptions {
   readonly connectTimeoutMs?: number
   /** Attempts per request on connection errors (BitBake makes 4). */
   readonly maxAttempts?: number
+  /** Largest accepted reply, in bytes (default: the server's default message cap). */
+  readonly maxMessageBytes?: number
   /** Receives a warning for every failed attempt that is retried. */
   readonly logger?: Logger
 }
@@ -36,12 +38,23 @@ export interface ExportedRow {
 export interface ExportReply {
   readonly metainfo: unknown
   readonly datainfo: readonly ExportedRow[]
+  /**
+   * A paged reply (our servers, when `limit` was sent): the position of its last row, to send
+   * as `after` for the next page. Absent when the server sent every row at once.
+   */
+  readonly last?: number
 }
 
-/** `export` request: filters plus BitBake's `colinfo` and our `audit` extension. */
+/**
+ * `export` request: filters plus BitBake's `colinfo`, and our extensions: `audit`, and paging
+ * (`limit` rows above position `after`; history and no filter only). Other servers ignore
+ * them.
+ */
 export interface ExportRequest extends ExportFilter {
   readonly colinfo: boolean
   readonly audit?: boolean
+  readonly after?: number
+  readonly limit?: number
 }
 
 function badReply(command: string, reply: unknown): ProtocolError {
@@ -84,7 +97,10 @@ function readRows(reply: unknown): ExportReply {
       ...('peer' in r ? { peer: optional(r.peer) } : {}),
     }
   })
-  return { metainfo, datainfo }
+  if (!('last' in reply)) return { metainfo, datainfo }
+  const { last } = reply
+  if (typeof last !== 'number' || !Number.isSafeInteger(last)) throw badReply('export', reply)
+  return { metainfo, datainfo, last }
 }
 
 /** A PR-service client. Requests on one client run one at a time, in order. */
@@ -101,6 +117,9 @@ export class PrClient {
         ? {}
         : { connectTimeoutMs: options.connectTimeoutMs }),
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      ...(options.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: options.maxMessageBytes }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     })
   }
@@ -145,6 +164,8 @@ export class PrClient {
       history: request.history,
     }
     if (request.audit === true) body.audit = true
+    if (request.after !== undefined) body.after = request.after
+    if (request.limit !== undefined) body.limit = request.limit
     return readRows(await this.#rpc.call('export', body))
   }
 

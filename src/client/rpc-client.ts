@@ -5,7 +5,7 @@
 import { parseAddress } from '../protocol/address.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../protocol/chunking.js'
 import { encodeJson } from '../protocol/codec.js'
-import { ConnectionError, RpcError } from '../protocol/errors.js'
+import { ConnectionError, MessageTooLargeError, RpcError } from '../protocol/errors.js'
 import type { Logger } from '../observability/logger.js'
 import { ClientConnection } from './client-connection.js'
 import type { ClientConnectionOptions } from './client-connection.js'
@@ -52,8 +52,12 @@ export interface RpcClient {
   close(): Promise<void>
 }
 
-/** Whether a failed attempt is worth a fresh connection (EOF, reset, timeout, bad reply). */
+/**
+ * Whether a failed attempt is worth a fresh connection (EOF, reset, timeout, bad reply); a
+ * reply over a size cap would be as large again.
+ */
 function isRetryable(err: unknown): boolean {
+  if (err instanceof MessageTooLargeError) return false
   return (
     err instanceof RpcError && (err.code === 'connection_error' || err.code === 'protocol_error')
   )

@@ -3,7 +3,7 @@
  * splitting a serialised message into lines, and the receiving state machine that joins them.
  */
 import { decodeJson } from './codec.js'
-import { ProtocolError } from './errors.js'
+import { MessageTooLargeError } from './errors.js'
 
 /** BitBake's fixed maximum chunk `M` (§8.1). */
 export const MAX_CHUNK_CHARS = 32_768
@@ -125,11 +125,11 @@ export class ChunkAssembler {
     this.#bytes += Buffer.byteLength(line, 'utf8')
     if (this.#bytes > this.#maxMessageBytes) {
       this.#pieces = null
-      throw new ProtocolError(`chunked message larger than ${this.#maxMessageBytes} bytes`)
+      throw new MessageTooLargeError(`chunked message larger than ${this.#maxMessageBytes} bytes`)
     }
     if (pieces.length >= this.#maxChunkPieces) {
       this.#pieces = null
-      throw new ProtocolError(`chunked message of more than ${this.#maxChunkPieces} pieces`)
+      throw new MessageTooLargeError(`chunked message of more than ${this.#maxChunkPieces} pieces`)
     }
     pieces.push(line)
     return INCOMPLETE

@@ -37,6 +37,14 @@ export class ProtocolError extends RpcError {
   }
 }
 
+/**
+ * A line or message over a size cap. The size is the message's own, so sending the request
+ * again cannot help: clients do not retry it.
+ */
+export class MessageTooLargeError extends ProtocolError {
+  override name = 'MessageTooLargeError'
+}
+
 /** A message that is not a request we know (unknown command, not an object). */
 export class InvalidRequestError extends RpcError {
   override name = 'InvalidRequestError'

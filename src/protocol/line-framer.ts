@@ -3,7 +3,7 @@
  * CR before it are removed, nothing else. Pure: no sockets, timers or logging.
  */
 import { isUtf8 } from 'node:buffer'
-import { ProtocolError } from './errors.js'
+import { MessageTooLargeError, ProtocolError } from './errors.js'
 
 /**
  * Default longest line, in bytes, excluding its line terminator: BitBake's 64 KiB reader limit
@@ -100,7 +100,7 @@ export class LineFramer {
 
   #failTooLong(): never {
     this.#reset()
-    throw new ProtocolError(`line longer than ${this.#maxLineBytes} bytes`)
+    throw new MessageTooLargeError(`line longer than ${this.#maxLineBytes} bytes`)
   }
 
   #reset(): void {

@@ -49,3 +49,23 @@ export function optionalBoolean(
   }
   return value
 }
+
+/**
+ * An optional whole-number field in [`min`, `max`]; null when absent or null. (JSON numbers
+ * beyond 2^53 lose precision, so larger bounds are refused.)
+ */
+export function optionalInteger(
+  command: string,
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidParamsError(
+      `${command}: field "${field}" must be a whole number from ${min} to ${max}`,
+    )
+  }
+  return value
+}

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectRpcClient } from '../../src/client/rpc-client.js'
 import type { RpcClient, RpcClientOptions } from '../../src/client/rpc-client.js'
-import { ConfigError, ConnectionError, RemoteError } from '../../src/protocol/errors.js'
+import {
+  ConfigError,
+  ConnectionError,
+  MessageTooLargeError,
+  RemoteError,
+} from '../../src/protocol/errors.js'
 import { hasIpv6Loopback } from './raw-socket.js'
 import { captureLogs, startTestServer } from './rpc-test-service.js'
 
@@ -154,6 +159,24 @@ test('rpc client: gives up after maxAttempts with an error naming the address', 
     return true
   })
   assert.equal(scripted.connections(), 4)
+})
+
+test('rpc client: a reply over maxMessageBytes or maxLineBytes fails at once, unretried', async (t) => {
+  const server = await startTestServer(t)
+  const address = server.addresses[0] ?? ''
+  const text = 'x'.repeat(200_000)
+  const chunked = createClient(t, { address, maxMessageBytes: 100_000 })
+  await assert.rejects(chunked.call('echo', text), (err: unknown) => {
+    assert.ok(err instanceof MessageTooLargeError)
+    assert.equal(err.message, 'chunked message larger than 100000 bytes')
+    return true
+  })
+  const line = createClient(t, { address, maxLineBytes: 1_000 })
+  await assert.rejects(line.call('echo', 'y'.repeat(5_000)), MessageTooLargeError)
+  const connected = server.logs.records().filter((record) => record.msg === 'connection opened')
+  assert.equal(connected.length, 2, 'one connection each: no retries')
+  // The same client still works for replies within its caps.
+  assert.equal(await chunked.call('echo', 'small'), 'small')
 })
 
 test('rpc client: a silent server times out per reply', async (t) => {

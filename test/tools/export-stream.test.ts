@@ -17,6 +17,7 @@ import {
   streamJsonExport,
   streamPrservToolExport,
 } from '../../src/services/prserv/pr-export-stream.js'
+import { pageStore } from '../../src/services/prserv/pr-store.js'
 import type { AuditedPrRow, PrStore } from '../../src/services/prserv/pr-store.js'
 import { formatPrservToolFile } from '../../src/services/prserv/prserv-tool-format.js'
 import { makeTempDir } from '../support/pr-server.js'
@@ -53,7 +54,7 @@ function collectingSink(): { sink: (text: string) => Promise<void>; text: () => 
 async function checkStreams(t: TestContext, storage: StorageConfig): Promise<void> {
   const store: PrStore = await openStore(t, storage)
   const empty = collectingSink()
-  assert.equal(await streamJsonExport(store, empty.sink, 3), 0)
+  assert.equal(await streamJsonExport(pageStore(store, 3), empty.sink), 0)
   assert.equal(empty.text(), '[]\n')
 
   await store.importRows(interleavedRows())
@@ -61,7 +62,7 @@ async function checkStreams(t: TestContext, storage: StorageConfig): Promise<voi
   assert.equal(rows.length, 23)
   for (const pageRows of [1, 4, 23, 100]) {
     const json = collectingSink()
-    assert.equal(await streamJsonExport(store, json.sink, pageRows), 23)
+    assert.equal(await streamJsonExport(pageStore(store, pageRows), json.sink), 23)
     assert.equal(json.text(), formatPrRowsJson(rows), `json, pages of ${pageRows}`)
     const tool = collectingSink()
     assert.equal(await streamPrservToolExport(store, PR_COLUMN_INFO, tool.sink, pageRows), 23)

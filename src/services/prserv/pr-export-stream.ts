@@ -1,9 +1,8 @@
 /**
- * A full export (every row, history included, no filter) straight from a store in bounded
- * memory: the file text goes to a sink piece by piece instead of being built whole. The text
- * is what the whole-file formatters make of `exportRows` (byte for byte when nothing is stored
- * meanwhile); rows stored while it runs may or may not be in it, as each read is its own
- * snapshot.
+ * A full export (every row, history included, no filter) in bounded memory: the file text
+ * goes to a sink piece by piece instead of being built whole. The text is what the whole-file
+ * formatters make of `exportRows` (byte for byte when nothing is stored meanwhile); rows
+ * stored while it runs may or may not be in it, as each read is its own snapshot.
  */
 import type { PrFileRow } from './pr-file-format.js'
 import { formatPrRowJson } from './pr-json-format.js'
@@ -29,14 +28,14 @@ export function isFullHistoryExport(filter: ExportFilter): boolean {
   return filter.history && isUnfiltered
 }
 
-/** Every row as a JSON array, in insertion order, a page at a time. Returns the row count. */
+/** The rows of `pages` as one JSON array, written a page at a time. Returns the row count. */
 export async function streamJsonExport(
-  store: StreamedExportStore,
+  pages: AsyncIterable<readonly PrFileRow[]>,
   sink: TextSink,
-  pageRows = DEFAULT_EXPORT_PAGE_ROWS,
 ): Promise<number> {
   let count = 0
-  for await (const rows of pageStore(store, pageRows)) {
+  for await (const rows of pages) {
+    if (rows.length === 0) continue
     const lines = rows.map(formatPrRowJson)
     await sink(`${count === 0 ? '[\n' : ',\n'}${lines.join(',\n')}`)
     count += rows.length

@@ -6,7 +6,13 @@ import { InvalidParamsError } from '../../protocol/errors.js'
 import { defineMethod } from '../../rpc/method.js'
 import type { MethodDefinition, RpcService } from '../../rpc/method.js'
 import type { Body } from '../../rpc/params.js'
-import { optionalBoolean, optionalString, parseBody, requireString } from '../../rpc/params.js'
+import {
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  parseBody,
+  requireString,
+} from '../../rpc/params.js'
 import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
 import type { PrService } from './pr-service.js'
 import { isRevision } from './revision.js'
@@ -47,7 +53,18 @@ export interface ExportParams {
   readonly filter: ExportFilter
   readonly colinfo: boolean
   readonly audit: boolean
+  /** Our paging extension (`after`, `limit`): one page of a full export; null: all rows. */
+  readonly page: ExportPageRequest | null
 }
+
+/** The rows at positions above `after`, at most `limit` of them. */
+export interface ExportPageRequest {
+  readonly after: number
+  readonly limit: number
+}
+
+/** Most rows one page of a paged `export` may ask for. */
+export const MAX_EXPORT_PAGE_ROWS = 10_000
 
 /** The PR service has no per-connection state. */
 export type PrSession = null
@@ -103,17 +120,40 @@ export function createExportParser(defaultHistory: boolean): (body: unknown) => 
   const command = 'export'
   return (raw) => {
     const body = parseBody(command, raw)
+    const filter: ExportFilter = {
+      version: optionalString(command, 'version', body.version),
+      pkgarch: optionalString(command, 'pkgarch', body.pkgarch),
+      checksum: optionalString(command, 'checksum', body.checksum),
+      history: optionalBoolean(command, 'history', body.history, defaultHistory),
+    }
     return {
-      filter: {
-        version: optionalString(command, 'version', body.version),
-        pkgarch: optionalString(command, 'pkgarch', body.pkgarch),
-        checksum: optionalString(command, 'checksum', body.checksum),
-        history: optionalBoolean(command, 'history', body.history, defaultHistory),
-      },
+      filter,
       colinfo: optionalBoolean(command, 'colinfo', body.colinfo, false),
       audit: optionalBoolean(command, 'audit', body.audit, false),
+      page: parseExportPage(command, body, filter),
     }
   }
+}
+
+/** The paging extension: `limit` asks for a page (of a full history export only). */
+function parseExportPage(
+  command: string,
+  body: Body,
+  filter: ExportFilter,
+): ExportPageRequest | null {
+  const limit = optionalInteger(command, 'limit', body.limit, 1, MAX_EXPORT_PAGE_ROWS)
+  const after = optionalInteger(command, 'after', body.after, 0, Number.MAX_SAFE_INTEGER)
+  if (limit === null) {
+    if (after !== null) throw new InvalidParamsError(`${command}: "after" needs "limit"`)
+    return null
+  }
+  const isFiltered = filter.version !== null || filter.pkgarch !== null || filter.checksum !== null
+  if (!filter.history || isFiltered) {
+    throw new InvalidParamsError(
+      `${command}: a paged export ("limit") needs "history": true and no filter`,
+    )
+  }
+  return { after: after ?? 0, limit }
 }
 
 function toWireRow(row: AuditedPrRow, audit: boolean): Record<string, string | null> {
@@ -168,11 +208,13 @@ export function createPrMethods(service: PrService): readonly MethodDefinition<P
       name: 'export',
       parseParams: createExportParser(service.defaultHistory),
       handle: async (p: ExportParams) => {
-        const rows = await service.exportRows(p.filter)
-        return {
-          metainfo: p.colinfo ? PR_COLUMN_INFO : {},
-          datainfo: rows.map((row) => toWireRow(row, p.audit)),
+        const metainfo = p.colinfo ? PR_COLUMN_INFO : {}
+        if (p.page !== null) {
+          const { rows, last } = await service.exportPage(p.page.after, p.page.limit)
+          return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)), last }
         }
+        const rows = await service.exportRows(p.filter)
+        return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)) }
       },
     }),
     defineMethod({

@@ -5,6 +5,7 @@
 import type {
   AuditedPrRow,
   ExportFilter,
+  ExportPage,
   PackageKey,
   PrKey,
   PrStore,
@@ -81,6 +82,11 @@ export class PrService {
     const isFiltered =
       filter.version !== null || filter.pkgarch !== null || filter.checksum !== null
     return isFiltered ? [...rows].sort(compareByPrimaryKey) : rows
+  }
+
+  /** `export` with our paging extension: every row in insertion order, a page at a time. */
+  async exportPage(after: number, limit: number): Promise<ExportPage> {
+    return this.#store.exportPage(after, limit)
   }
 
   /** Upstream chaining (prserv.md §5.1), with BitBake's defects fixed (docs/compat.md). */

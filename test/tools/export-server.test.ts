@@ -1,0 +1,175 @@
+/**
+ * `prserv export --server` of a full history: in pages from our servers (the `export` paging
+ * extension), in one reply from a server that ignores it (as BitBake's does), and the
+ * extension's checks, over real sockets.
+ */
+import { strict as assert } from 'node:assert'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { TestContext } from 'node:test'
+import { runExport } from '../../src/cli/export-command.js'
+import type { ExportOptions } from '../../src/cli/export-command.js'
+import { readServerExport, SERVER_EXPORT_PAGE_ROWS } from '../../src/cli/server-export.js'
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/chunking.js'
+import { RemoteError } from '../../src/protocol/errors.js'
+import { defineMethod } from '../../src/rpc/method.js'
+import { startRpcServer } from '../../src/rpc/rpc-server.js'
+import { formatPrRowsJson } from '../../src/services/prserv/pr-json-format.js'
+import { MAX_EXPORT_PAGE_ROWS, PR_COLUMN_INFO } from '../../src/services/prserv/pr-methods.js'
+import type { AuditedPrRow } from '../../src/services/prserv/pr-store.js'
+import { formatPrservToolFile } from '../../src/services/prserv/prserv-tool-format.js'
+import {
+  addressOf,
+  connectClient,
+  makeTempDir,
+  silentLogger,
+  startTestServer,
+} from '../support/pr-server.js'
+import { allRows, captureEnv, openStore } from './tool-test-support.js'
+
+const FULL_HISTORY = { version: null, pkgarch: null, checksum: null, history: true }
+
+function makeRows(count: number): AuditedPrRow[] {
+  return Array.from({ length: count }, (_, n) => ({
+    version: `pkg${n % 7}-1.0-r0`,
+    pkgarch: 'core2-64',
+    checksum: n.toString(16).padStart(12, '0'),
+    value: String(Math.floor(n / 7)),
+    createdAt: n % 3 === 0 ? null : '2026-11-24T05:00:00.000Z',
+    peer: n % 3 === 0 ? null : `10.0.0.${n % 250}:4000`,
+  }))
+}
+
+/** A server on a SQLite file holding `count` rows; resolves with its address and rows. */
+async function serveRows(t: TestContext, dir: string, count: number) {
+  const database = join(dir, 'pr.sqlite3')
+  const store = await openStore(t, { kind: 'sqlite', path: database })
+  await store.importRows(makeRows(count))
+  const rows = await allRows(store)
+  const server = await startTestServer(t, { database })
+  return { address: addressOf(server), rows }
+}
+
+void test('export server: a full history comes in pages; JSON streams, the tool file is whole', async (t) => {
+  const dir = await makeTempDir(t)
+  const count = 2 * SERVER_EXPORT_PAGE_ROWS + 345
+  const { address, rows } = await serveRows(t, dir, count)
+  const client = connectClient(t, address)
+  const sizes: number[] = []
+  for await (const page of readServerExport(client, FULL_HISTORY)) sizes.push(page.rows.length)
+  assert.deepEqual(sizes, [SERVER_EXPORT_PAGE_ROWS, SERVER_EXPORT_PAGE_ROWS, 345])
+
+  const { env } = captureEnv(dir)
+  const target = { kind: 'server', address } as const
+  const options: ExportOptions = { target, filter: FULL_HISTORY, format: 'json', file: 'a.json' }
+  assert.equal(await runExport(options, env), count)
+  assert.equal(await readFile(join(dir, 'a.json'), 'utf8'), formatPrRowsJson(rows))
+  assert.equal(await runExport({ ...options, format: 'prserv-tool', file: 'a.inc' }, env), count)
+  const tool = await readFile(join(dir, 'a.inc'), 'utf8')
+  assert.equal(tool, formatPrservToolFile(rows, PR_COLUMN_INFO))
+
+  // Filtered and no-history exports are one request, as before.
+  const filtered = { ...FULL_HISTORY, version: 'pkg3-1.0-r0' }
+  const pages = []
+  for await (const page of readServerExport(client, filtered)) pages.push(page)
+  assert.equal(pages.length, 1)
+  assert.equal(pages[0]?.rows.length, rows.filter((row) => row.version === 'pkg3-1.0-r0').length)
+})
+
+void test('export server: an empty server gives one empty page and an empty file', async (t) => {
+  const dir = await makeTempDir(t)
+  const { address } = await serveRows(t, dir, 0)
+  const { env, stdout } = captureEnv(dir)
+  const target = { kind: 'server', address } as const
+  assert.equal(await runExport({ target, filter: FULL_HISTORY, format: 'json', file: '-' }, env), 0)
+  assert.equal(stdout(), '[]\n')
+})
+
+void test('export server: a server that ignores paging sends every row in one reply, over 16 MiB', async (t) => {
+  const dir = await makeTempDir(t)
+  const rows = makeRows(200_000)
+  const wireRows = rows.map(({ version, pkgarch, checksum, value }) => ({
+    version,
+    pkgarch,
+    checksum,
+    value,
+  }))
+  // Over the default message cap, which the tool raises for export replies.
+  assert.ok(JSON.stringify(wireRows).length > DEFAULT_MAX_MESSAGE_BYTES)
+  const requests: unknown[] = []
+  const server = await startRpcServer({
+    service: {
+      protocolName: 'PRSERVICE',
+      acceptsVersion: () => true,
+      createSession: () => null,
+      methods: [
+        defineMethod({
+          name: 'export',
+          parseParams: (body: unknown) => body,
+          handle: (body) => {
+            requests.push(body)
+            return { metainfo: PR_COLUMN_INFO, datainfo: wireRows }
+          },
+        }),
+      ],
+    },
+    listen: ['127.0.0.1:0'],
+    logger: silentLogger,
+  })
+  t.after(() => server.close())
+  const { env } = captureEnv(dir)
+  const target = { kind: 'server', address: server.addresses[0] ?? '' } as const
+  const options: ExportOptions = { target, filter: FULL_HISTORY, format: 'json', file: 'b.json' }
+  assert.equal(await runExport(options, env), rows.length)
+  assert.equal(await readFile(join(dir, 'b.json'), 'utf8'), formatPrRowsJson(wireRows))
+  assert.equal(requests.length, 1)
+  assert.deepEqual(requests[0], {
+    ...FULL_HISTORY,
+    colinfo: true,
+    audit: true,
+    after: 0,
+    limit: SERVER_EXPORT_PAGE_ROWS,
+  })
+})
+
+void test('export server: the paging extension checks its fields and pages by position', async (t) => {
+  const dir = await makeTempDir(t)
+  const { address, rows } = await serveRows(t, dir, 10)
+  const client = connectClient(t, address)
+  const page = (after: number, limit: number) =>
+    client.export({ ...FULL_HISTORY, colinfo: false, after, limit })
+  const first = await page(0, 4)
+  assert.deepEqual(first.metainfo, {})
+  assert.deepEqual(
+    first.datainfo.map((row) => row.checksum),
+    rows.slice(0, 4).map((row) => row.checksum),
+  )
+  assert.equal(typeof first.last, 'number')
+  const rest = await page(first.last ?? 0, 100)
+  assert.equal(rest.datainfo.length, 6)
+  const end = await page(rest.last ?? 0, 100)
+  assert.deepEqual([end.datainfo.length, end.last], [0, rest.last])
+  // Without "limit" the reply is BitBake's, with no "last".
+  assert.equal('last' in (await client.export({ ...FULL_HISTORY, colinfo: false })), false)
+
+  const refusals: [Record<string, unknown>, RegExp][] = [
+    [{ limit: 0 }, /"limit" must be a whole number from 1 to 10000/],
+    [{ limit: MAX_EXPORT_PAGE_ROWS + 1 }, /"limit" must be a whole number/],
+    [{ limit: 1.5 }, /"limit" must be a whole number/],
+    [{ limit: 5, after: -1 }, /"after" must be a whole number/],
+    [{ limit: 5, after: '3' }, /"after" must be a whole number/],
+    [{ after: 3 }, /"after" needs "limit"/],
+    [{ limit: 5, history: false }, /paged export \("limit"\) needs "history": true and no filter/],
+    [{ limit: 5, pkgarch: 'core2-64' }, /needs "history": true and no filter/],
+  ]
+  for (const [extra, message] of refusals) {
+    const refusing = connectClient(t, address)
+    const body = { ...FULL_HISTORY, colinfo: false, ...extra }
+    await assert.rejects(refusing.export(body), (error: unknown) => {
+      assert.ok(error instanceof RemoteError, JSON.stringify(extra))
+      assert.match(error.message, message)
+      return true
+    })
+  }
+})
