@@ -9,6 +9,7 @@ import { loadClientConfig } from '../config/load-config.js'
 import { PrClient } from '../client/pr-client.js'
 import { createLogger } from '../observability/logger.js'
 import { addOptions } from './cli-options.js'
+import { EXPORT_MAX_REPLY_BYTES } from './server-export.js'
 
 /** Process facts the client command needs, injected by main.ts. */
 export interface ClientCommandEnv {
@@ -173,6 +174,8 @@ export function registerClientCommand(program: Command, env: ClientCommandEnv): 
       const prClient = new PrClient({
         address: config.serverAddress.text,
         timeoutMs: config.timeoutMs,
+        // An unfiltered `export` is one reply of every row.
+        maxMessageBytes: EXPORT_MAX_REPLY_BYTES,
         logger: createLogger(config.logLevel),
       })
       try {

@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
+import { Command } from 'commander'
+import { registerClientCommand } from '../../src/cli/client-command.js'
 import { runExport } from '../../src/cli/export-command.js'
 import type { ExportOptions } from '../../src/cli/export-command.js'
 import { readServerExport, SERVER_EXPORT_PAGE_ROWS } from '../../src/cli/server-export.js'
@@ -86,17 +88,21 @@ void test('export server: an empty server gives one empty page and an empty file
   assert.equal(stdout(), '[]\n')
 })
 
-void test('export server: a server that ignores paging sends every row in one reply, over 16 MiB', async (t) => {
-  const dir = await makeTempDir(t)
-  const rows = makeRows(200_000)
-  const wireRows = rows.map(({ version, pkgarch, checksum, value }) => ({
+/** Rows as BitBake's server sends them (no audit trail). */
+function toWireRows(rows: readonly AuditedPrRow[]) {
+  return rows.map(({ version, pkgarch, checksum, value }) => ({
     version,
     pkgarch,
     checksum,
     value,
   }))
-  // Over the default message cap, which the tool raises for export replies.
-  assert.ok(JSON.stringify(wireRows).length > DEFAULT_MAX_MESSAGE_BYTES)
+}
+
+/**
+ * A PR server as BitBake's answers `export`: every row in one reply, whatever else the
+ * request holds. Resolves with its address and the request bodies it got.
+ */
+async function startUnpagedServer(t: TestContext, wireRows: readonly unknown[]) {
   const requests: unknown[] = []
   const server = await startRpcServer({
     service: {
@@ -118,10 +124,19 @@ void test('export server: a server that ignores paging sends every row in one re
     logger: silentLogger,
   })
   t.after(() => server.close())
+  return { address: server.addresses[0] ?? '', requests }
+}
+
+void test('export server: a server that ignores paging sends every row in one reply, over 16 MiB', async (t) => {
+  const dir = await makeTempDir(t)
+  const wireRows = toWireRows(makeRows(200_000))
+  // Over the default message cap, which the tools raise for export replies.
+  assert.ok(JSON.stringify(wireRows).length > DEFAULT_MAX_MESSAGE_BYTES)
+  const { address, requests } = await startUnpagedServer(t, wireRows)
   const { env } = captureEnv(dir)
-  const target = { kind: 'server', address: server.addresses[0] ?? '' } as const
+  const target = { kind: 'server', address } as const
   const options: ExportOptions = { target, filter: FULL_HISTORY, format: 'json', file: 'b.json' }
-  assert.equal(await runExport(options, env), rows.length)
+  assert.equal(await runExport(options, env), wireRows.length)
   assert.equal(await readFile(join(dir, 'b.json'), 'utf8'), formatPrRowsJson(wireRows))
   assert.equal(requests.length, 1)
   assert.deepEqual(requests[0], {
@@ -131,6 +146,18 @@ void test('export server: a server that ignores paging sends every row in one re
     after: 0,
     limit: SERVER_EXPORT_PAGE_ROWS,
   })
+
+  // `prserv client export` takes such a reply too.
+  let printed = ''
+  const program = new Command('prserv').exitOverride()
+  const stdout = (text: string): void => {
+    printed += text
+  }
+  registerClientCommand(program, { env: {}, readFile: () => '', cwd: dir, stdout })
+  await program.parseAsync(['client', '--server', address, 'export', '--history'], {
+    from: 'user',
+  })
+  assert.equal(printed.split('\n').length, wireRows.length + 1)
 })
 
 void test('export server: the paging extension checks its fields and pages by position', async (t) => {
