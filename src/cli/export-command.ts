@@ -14,12 +14,11 @@ import { formatPrRowsJson } from '../services/prserv/pr-json-format.js'
 import { PR_COLUMN_INFO } from '../services/prserv/pr-methods.js'
 import {
   DEFAULT_EXPORT_PAGE_ROWS,
-  isFullHistoryExport,
   streamJsonExport,
   streamPrservToolExport,
 } from '../services/prserv/pr-export-stream.js'
 import type { TextSink } from '../services/prserv/pr-export-stream.js'
-import { pageStore } from '../services/prserv/pr-store.js'
+import { isFullHistoryExport, pageStore } from '../services/prserv/pr-store.js'
 import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
 import { formatPrservToolFile } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'

@@ -6,8 +6,8 @@
  */
 import type { ExportedRow, PrClient } from '../client/pr-client.js'
 import { ProtocolError } from '../protocol/errors.js'
-import { isFullHistoryExport } from '../services/prserv/pr-export-stream.js'
 import type { PrFileRow } from '../services/prserv/pr-file-format.js'
+import { isFullHistoryExport } from '../services/prserv/pr-store.js'
 import type { ExportFilter } from '../services/prserv/pr-store.js'
 import { parsePrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
@@ -58,6 +58,9 @@ export async function* readServerExport(
     }
     // Unpaged (not asked, or a server without paging): every row came at once.
     if (reply.last === undefined || reply.datainfo.length === 0) return
+    if (reply.last <= after) {
+      throw new ProtocolError(`the server's export pages went back (after ${after}: ${reply.last})`)
+    }
     after = reply.last
   }
 }

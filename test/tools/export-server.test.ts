@@ -98,11 +98,13 @@ function toWireRows(rows: readonly AuditedPrRow[]) {
   }))
 }
 
-/**
- * A PR server as BitBake's answers `export`: every row in one reply, whatever else the
- * request holds. Resolves with its address and the request bodies it got.
- */
+/** A PR server as BitBake's answers `export`: every row in one reply, whatever is asked. */
 async function startUnpagedServer(t: TestContext, wireRows: readonly unknown[]) {
+  return startExportServer(t, () => ({ metainfo: PR_COLUMN_INFO, datainfo: wireRows }))
+}
+
+/** A PR server whose `export` replies `reply(body)`; resolves with its address and requests. */
+async function startExportServer(t: TestContext, reply: (body: unknown) => unknown) {
   const requests: unknown[] = []
   const server = await startRpcServer({
     service: {
@@ -115,7 +117,7 @@ async function startUnpagedServer(t: TestContext, wireRows: readonly unknown[]) 
           parseParams: (body: unknown) => body,
           handle: (body) => {
             requests.push(body)
-            return { metainfo: PR_COLUMN_INFO, datainfo: wireRows }
+            return reply(body)
           },
         }),
       ],
@@ -199,4 +201,19 @@ void test('export server: the paging extension checks its fields and pages by po
       return true
     })
   }
+})
+
+void test('export server: pages that do not move forward are an error, not a loop', async (t) => {
+  const dir = await makeTempDir(t)
+  const datainfo = toWireRows(makeRows(3))
+  const { address, requests } = await startExportServer(t, () => ({
+    metainfo: PR_COLUMN_INFO,
+    datainfo,
+    last: 0,
+  }))
+  const { env } = captureEnv(dir)
+  const target = { kind: 'server', address } as const
+  const options: ExportOptions = { target, filter: FULL_HISTORY, format: 'json', file: 'c.json' }
+  await assert.rejects(runExport(options, env), /export pages went back \(after 0: 0\)/)
+  assert.equal(requests.length, 1)
 })

@@ -13,11 +13,10 @@ import { runExport } from '../../src/cli/export-command.js'
 import { PR_COLUMN_INFO } from '../../src/services/prserv/pr-methods.js'
 import { formatPrRowsJson } from '../../src/services/prserv/pr-json-format.js'
 import {
-  isFullHistoryExport,
   streamJsonExport,
   streamPrservToolExport,
 } from '../../src/services/prserv/pr-export-stream.js'
-import { pageStore } from '../../src/services/prserv/pr-store.js'
+import { isFullHistoryExport, pageStore } from '../../src/services/prserv/pr-store.js'
 import type { AuditedPrRow, PrStore } from '../../src/services/prserv/pr-store.js'
 import { formatPrservToolFile } from '../../src/services/prserv/prserv-tool-format.js'
 import { makeTempDir } from '../support/pr-server.js'

@@ -7,7 +7,7 @@
 import type { PrFileRow } from './pr-file-format.js'
 import { formatPrRowJson } from './pr-json-format.js'
 import { pageStore } from './pr-store.js'
-import type { ExportFilter, PrStore } from './pr-store.js'
+import type { PrStore } from './pr-store.js'
 import { formatHeader, formatPrservToolBatch } from './prserv-tool-format.js'
 import type { PrTableInfo } from './prserv-tool-format.js'
 
@@ -19,14 +19,6 @@ export const DEFAULT_EXPORT_PAGE_ROWS = 5_000
 
 /** The store calls a streamed export makes. */
 export type StreamedExportStore = Pick<PrStore, 'exportPage' | 'exportRows'>
-
-/** Whether `filter` asks for every row, the export that streams. */
-export function isFullHistoryExport(filter: ExportFilter): boolean {
-  const isUnfiltered = [filter.version, filter.pkgarch, filter.checksum].every(
-    (wanted) => wanted === null || wanted === '',
-  )
-  return filter.history && isUnfiltered
-}
 
 /** The rows of `pages` as one JSON array, written a page at a time. Returns the row count. */
 export async function streamJsonExport(

@@ -13,6 +13,7 @@ import {
   parseBody,
   requireString,
 } from '../../rpc/params.js'
+import { isFullHistoryExport } from './pr-store.js'
 import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
 import type { PrService } from './pr-service.js'
 import { isRevision } from './revision.js'
@@ -147,8 +148,7 @@ function parseExportPage(
     if (after !== null) throw new InvalidParamsError(`${command}: "after" needs "limit"`)
     return null
   }
-  const isFiltered = filter.version !== null || filter.pkgarch !== null || filter.checksum !== null
-  if (!filter.history || isFiltered) {
+  if (!isFullHistoryExport(filter)) {
     throw new InvalidParamsError(
       `${command}: a paged export ("limit") needs "history": true and no filter`,
     )

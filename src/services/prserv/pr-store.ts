@@ -184,6 +184,17 @@ export interface PrStore {
   close(): Promise<void>
 }
 
+/**
+ * Whether `filter` asks for every row (history, no filter): the export that `exportPage`
+ * reads in pages.
+ */
+export function isFullHistoryExport(filter: ExportFilter): boolean {
+  const isUnfiltered = [filter.version, filter.pkgarch, filter.checksum].every(
+    (wanted) => wanted === null || wanted === '',
+  )
+  return filter.history && isUnfiltered
+}
+
 /** Throws a RangeError unless `exportPage`'s arguments are a position and a positive count. */
 export function requirePageArguments(after: number, limit: number): void {
   if (!Number.isSafeInteger(after) || after < 0) {
