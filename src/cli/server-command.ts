@@ -7,6 +7,9 @@ import type { DatasetConfig, ServerConfig, StorageConfig } from '../config/confi
 import { redactConfig } from '../config/redact-config.js'
 import { PrUpstreamClient } from '../client/pr-upstream-client.js'
 import type { Logger } from '../observability/logger.js'
+import { metricsForDataset, NO_METRICS, PrometheusMetrics } from '../observability/metrics.js'
+import type { Metrics } from '../observability/metrics.js'
+import { METRICS_PATH, startMetricsServer } from '../observability/metrics-server.js'
 import { startRpcServer } from '../rpc/rpc-server.js'
 import { createPrRpcService } from '../services/prserv/pr-methods.js'
 import { PrService } from '../services/prserv/pr-service.js'
@@ -33,6 +36,8 @@ export interface ServerHandle {
   /** Every listening address, in BitBake syntax, across all datasets. */
   readonly addresses: readonly string[]
   readonly datasets: readonly RunningDataset[]
+  /** Where Prometheus metrics are served (`host:port`, path `/metrics`), or null. */
+  readonly metricsAddress: string | null
   /** Stops accepting, finishes in-flight requests, closes databases. Idempotent. */
   close(): Promise<void>
 }
@@ -71,9 +76,10 @@ interface Closable {
 async function startDataset(
   dataset: DatasetConfig,
   config: ServerConfig,
-  log: Logger,
+  deps: { readonly log: Logger; readonly metrics: Metrics },
   opened: Closable[],
 ): Promise<RunningDataset> {
+  const { log } = deps
   const store = await openPrStore(dataset.storage, { isReadOnly: dataset.isReadOnly, config, log })
   opened.push(store)
   const upstream =
@@ -88,11 +94,27 @@ async function startDataset(
     maxMessageBytes: config.limits.maxMessageBytes,
     maxHeaderCount: config.limits.maxHeaderCount,
     logger: log,
+    metrics: metricsForDataset(deps.metrics, dataset.name),
   })
   // Listeners close first so no request reaches a closed store.
   opened.splice(opened.indexOf(store), 0, server)
   for (const address of server.addresses) log.info({ address }, 'listening')
   return { name: dataset.name, addresses: server.addresses }
+}
+
+/** The metrics of `--metrics-bind` and their listener, or metrics that record nothing. */
+async function startMetrics(
+  config: ServerConfig,
+  log: Logger,
+  opened: Closable[],
+): Promise<{ readonly metrics: Metrics; readonly address: string | null }> {
+  const bind = config.metricsBind
+  if (bind === null) return { metrics: NO_METRICS, address: null }
+  const metrics = new PrometheusMetrics()
+  const listener = await startMetricsServer(metrics, bind.host, bind.port, log)
+  opened.push(listener)
+  log.info({ address: listener.address, path: METRICS_PATH }, 'serving metrics')
+  return { metrics, address: listener.address }
 }
 
 /** Starts every dataset of the configuration. On failure, closes what was opened and throws. */
@@ -110,12 +132,13 @@ export async function startServer(config: ServerConfig, deps: ServerDeps): Promi
     return closing
   }
   try {
+    const { metrics, address: metricsAddress } = await startMetrics(config, log, opened)
     const datasets: RunningDataset[] = []
     for (const dataset of config.datasets) {
       const datasetLog = log.child({ dataset: dataset.name })
-      datasets.push(await startDataset(dataset, config, datasetLog, opened))
+      datasets.push(await startDataset(dataset, config, { log: datasetLog, metrics }, opened))
     }
-    return { addresses: datasets.flatMap((d) => d.addresses), datasets, close }
+    return { addresses: datasets.flatMap((d) => d.addresses), datasets, metricsAddress, close }
   } catch (err: unknown) {
     await close()
     throw err

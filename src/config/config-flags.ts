@@ -43,6 +43,8 @@ export type ServerFlags = {
   readonly maxPendingWrites?: string | undefined
   /** `--pg-unnamed-statements` */
   readonly pgUnnamedStatements?: boolean | undefined
+  /** `--metrics-bind <host:port>` */
+  readonly metricsBind?: string | undefined
 }
 
 /** Parsed `prserv client` flags for the options in `CLIENT_OPTIONS`; see `ServerFlags`. */
@@ -86,6 +88,7 @@ export function parseServerFlags(values: Readonly<Record<string, unknown>>): Ser
     maxHeaderCount: text('maxHeaderCount'),
     maxPendingWrites: text('maxPendingWrites'),
     pgUnnamedStatements: flag('pgUnnamedStatements'),
+    metricsBind: text('metricsBind'),
   }
 }
 

@@ -32,6 +32,7 @@ const ALL_SERVER_FLAGS: Required<ServerFlags> = {
   maxHeaderCount: '1',
   maxPendingWrites: '1',
   pgUnnamedStatements: true,
+  metricsBind: 'm',
 }
 const ALL_CLIENT_FLAGS: Required<ClientFlags> = {
   config: 'c',

@@ -202,6 +202,16 @@ export const SERVER_OPTIONS: readonly OptionSpec<ServerFlags>[] = [
       'PostgreSQL: no named prepared statements, for poolers without them (pgbouncer < 1.21)',
   }),
   option({
+    key: 'metrics_bind',
+    flagKey: 'metricsBind',
+    long: '--metrics-bind',
+    valueName: '<host:port>',
+    arity: 'value',
+    envName: 'PRSERV_METRICS_BIND',
+    defaultText: 'none',
+    description: 'Serve Prometheus metrics over HTTP at http://host:port/metrics',
+  }),
+  option({
     key: 'max_pending_writes',
     flagKey: 'maxPendingWrites',
     long: '--max-pending-writes',

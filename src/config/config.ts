@@ -147,6 +147,8 @@ export interface ServerConfig {
   readonly postgres: PostgresSettings
   /** Root logger level. */
   readonly logLevel: LogLevel
+  /** Where Prometheus metrics are served over HTTP (`/metrics`), or null: not recorded. */
+  readonly metricsBind: TcpAddress | null
   /** The sync mode that was asked for; informational only (see `SyncMode`). */
   readonly syncMode: SyncMode
   /** Problems that did not stop startup; the caller logs each one at `warn`. */

@@ -114,6 +114,15 @@ const PRECEDENCE_CASES: readonly PrecedenceCase[] = [
     expected: [null, 'file-up:1', 'env-up:2', 'flag-up:3'],
   },
   {
+    key: 'metrics_bind',
+    fileValue: '127.0.0.1:9585',
+    envName: 'PRSERV_METRICS_BIND',
+    envValue: ':0',
+    flags: { metricsBind: '[::1]:9586' },
+    read: (c) => (c.metricsBind === null ? null : [c.metricsBind.host, c.metricsBind.port]),
+    expected: [null, ['127.0.0.1', 9585], ['', 0], ['::1', 9586]],
+  },
+  {
     key: 'pg_unnamed_statements',
     fileValue: true,
     envName: 'PRSERV_PG_UNNAMED_STATEMENTS',
@@ -263,4 +272,17 @@ void test('load server config: a lowered message cap lowers the default line cap
   const config = load({ server: { max_message_bytes: 70_000 } })
   assert.equal(config.limits.maxLineBytes, 70_000)
   assert.equal(config.limits.maxMessageBytes, 70_000)
+})
+
+void test('load server config: metrics_bind is a TCP address', () => {
+  for (const bad of ['unix:///run/m.sock', 'ws://127.0.0.1:9585', 'nonsense', '127.0.0.1:99999']) {
+    assert.throws(
+      () => load({ flags: { metricsBind: bad } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError)
+        assert.match(error.message, /^Invalid metrics_bind .* from --metrics-bind: /)
+        return true
+      },
+    )
+  }
 })

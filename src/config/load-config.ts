@@ -16,7 +16,7 @@ import {
   DEFAULT_MAX_PENDING_WRITES,
   DEFAULT_SERVER_ADDRESS,
 } from './config.js'
-import type { ClientConfig, ServerConfig, ServerLimits, SyncMode } from './config.js'
+import type { ClientConfig, ServerConfig, ServerLimits, SyncMode, TcpAddress } from './config.js'
 import { readConfigFile } from './config-file.js'
 import type { ClientFlags, ServerFlags } from './config-flags.js'
 import {
@@ -36,7 +36,7 @@ import {
   parseSyncMode,
 } from './config-values.js'
 import type { Fail } from './config-values.js'
-import { parseConnectAddress } from './network-address.js'
+import { parseConnectAddress, parseTcpListenAddress } from './network-address.js'
 import { resolveDatasets } from './resolve-datasets.js'
 
 /** Everything the loaders read; `main.ts` passes `process.env`, `readFileSync` and `process.cwd()`. */
@@ -78,6 +78,12 @@ export function loadServerConfig(input: LoadConfigInput<ServerFlags>): ServerCon
         .value,
     },
     logLevel: resolveSetting('log_level', layers, parseLogLevel, DEFAULT_LOG_LEVEL).value,
+    metricsBind: resolveSetting<TcpAddress | null>(
+      'metrics_bind',
+      layers,
+      parseTcpListenAddress,
+      null,
+    ).value,
     syncMode: syncMode.value,
     warnings,
   })

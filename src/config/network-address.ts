@@ -41,6 +41,17 @@ export function parseTcpAddress(raw: unknown, fail: Fail): TcpAddress {
   return address
 }
 
+/**
+ * A TCP address to listen on (`metrics_bind`): `host:port` or `[v6]:port`; an empty host is
+ * every interface, port 0 a free port.
+ */
+export function parseTcpListenAddress(raw: unknown, fail: Fail): TcpAddress {
+  if (typeof raw !== 'string') return fail(TCP_HINT)
+  const address = parseNetworkAddress(raw, '/', fail)
+  if (address.kind !== 'tcp') return fail(TCP_HINT)
+  return address
+}
+
 /** An address to connect to: any syntax, but TCP and WebSocket need a host and a port ≥ 1. */
 export function parseConnectAddress(raw: unknown, cwd: string, fail: Fail): NetworkAddress {
   if (typeof raw !== 'string') return fail(ANY_HINT)

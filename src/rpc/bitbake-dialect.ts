@@ -87,7 +87,7 @@ async function answerMessage<Session>(
       io.log.debug('session ended by the client')
       return false
     }
-    result = await invokeMethod(target.method, target.body, ctx)
+    result = await invokeMethod(target.method, target.body, ctx, io.metrics)
   } catch (err: unknown) {
     await replyInvokeError(io, err)
     return false

@@ -4,6 +4,7 @@
  */
 import { RpcError } from '../protocol/errors.js'
 import type { Logger } from '../observability/logger.js'
+import type { DatasetMetrics } from '../observability/metrics.js'
 import type { MessageChannel } from '../transport/channel.js'
 import { serveBitbakeDialect } from './bitbake-dialect.js'
 import type { ConnectionIo, ConnectionLimits } from './connection-io.js'
@@ -19,6 +20,8 @@ export interface RpcConnectionOptions<Session> {
   readonly limits: ConnectionLimits
   /** Child logger bound to this connection. */
   readonly log: Logger
+  /** The dataset's metrics (requests and connections). */
+  readonly metrics: DatasetMetrics
 }
 
 const NO_FRAME = Promise.resolve(undefined)
@@ -31,6 +34,7 @@ function toFrame(result: IteratorResult<string, unknown>): string | undefined {
 export class RpcConnection<Session> implements ConnectionIo {
   readonly channel: MessageChannel
   readonly log: Logger
+  readonly metrics: DatasetMetrics
   readonly #options: RpcConnectionOptions<Session>
   readonly #frames: AsyncIterator<string, unknown>
   #isStopping = false
@@ -39,6 +43,7 @@ export class RpcConnection<Session> implements ConnectionIo {
   constructor(channel: MessageChannel, options: RpcConnectionOptions<Session>) {
     this.channel = channel
     this.log = options.log
+    this.metrics = options.metrics
     this.#options = options
     this.#frames = channel.frames()[Symbol.asyncIterator]()
   }
@@ -60,6 +65,7 @@ export class RpcConnection<Session> implements ConnectionIo {
   async run(): Promise<void> {
     const { service, methodIndex, limits } = this.#options
     this.log.debug('connection opened')
+    this.metrics.recordConnection(1)
     try {
       const ctx = {
         peer: this.channel.peer,
@@ -74,6 +80,7 @@ export class RpcConnection<Session> implements ConnectionIo {
       this.#logFailure(err)
     } finally {
       await this.channel.close()
+      this.metrics.recordConnection(-1)
       this.log.debug('connection closed')
     }
   }

@@ -5,6 +5,7 @@
 import { RpcError, InvalidRequestError } from '../protocol/errors.js'
 import type { ErrorCode } from '../protocol/errors.js'
 import type { Logger } from '../observability/logger.js'
+import type { DatasetMetrics } from '../observability/metrics.js'
 import type { MethodDefinition, RequestContext } from './method.js'
 
 /** What a message asks for: the end of the session (`null`), or a method call. */
@@ -72,27 +73,39 @@ export function findMethod<Session>(
   return method
 }
 
-/** Runs a method; at debug level logs its name and duration. Errors propagate unchanged. */
+/**
+ * Runs a method; when metrics are on, counts and times it, and at debug level logs its name,
+ * duration and outcome. Errors propagate unchanged.
+ */
 export function invokeMethod<Session>(
   method: MethodDefinition<Session>,
   body: unknown,
   ctx: RequestContext<Session>,
+  metrics: DatasetMetrics,
 ): Promise<unknown> {
   // The method's own promise, not one resolved with it (that costs extra microtask turns).
-  if (!ctx.log.isLevelEnabled('debug')) return method.invoke(body, ctx)
-  return invokeLogged(method, body, ctx)
+  if (!metrics.isEnabled && !ctx.log.isLevelEnabled('debug')) return method.invoke(body, ctx)
+  return invokeMeasured(method, body, ctx, metrics)
 }
 
-async function invokeLogged<Session>(
+async function invokeMeasured<Session>(
   method: MethodDefinition<Session>,
   body: unknown,
   ctx: RequestContext<Session>,
+  metrics: DatasetMetrics,
 ): Promise<unknown> {
   const startedAt = performance.now()
-  const result = await method.invoke(body, ctx)
-  const durationMs = performance.now() - startedAt
-  ctx.log.debug({ method: method.name, durationMs }, 'request handled')
-  return result
+  let outcome = 'ok'
+  try {
+    return await method.invoke(body, ctx)
+  } catch (err: unknown) {
+    outcome = toWireError(err).code
+    throw err
+  } finally {
+    const durationMs = performance.now() - startedAt
+    metrics.recordRequest(method.name, outcome, durationMs / 1000)
+    ctx.log.debug({ method: method.name, durationMs, outcome }, 'request handled')
+  }
 }
 
 /** An error as a client may see it. */

@@ -46,7 +46,7 @@ async function answerRequest<Session>(
   let result: unknown
   try {
     const call = parseCall(request, index)
-    result = await invokeMethod(call.method, call.params, ctx)
+    result = await invokeMethod(call.method, call.params, ctx, io.metrics)
     if (result instanceof EnterStreamMode) {
       throw new InvalidRequestError('stream mode is not available in the JSON-RPC style dialect')
     }

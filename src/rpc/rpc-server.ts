@@ -12,6 +12,8 @@ import type { Listener } from '../transport/listeners.js'
 import { RpcConnection } from './connection.js'
 import { indexMethods } from './dispatcher.js'
 import type { RpcService } from './method.js'
+import { metricsForDataset, NO_METRICS } from '../observability/metrics.js'
+import type { DatasetMetrics } from '../observability/metrics.js'
 
 /** Default cap on open connections. */
 export const DEFAULT_MAX_CONNECTIONS = 1000
@@ -34,6 +36,8 @@ export interface RpcServerOptions<Session> {
   readonly maxHeaderCount?: number
   /** Grace period of close() for in-flight requests, in ms. */
   readonly closeTimeoutMs?: number
+  /** Where requests and connections are counted; default none. */
+  readonly metrics?: DatasetMetrics
 }
 
 /** A running server. */
@@ -65,6 +69,7 @@ export async function startRpcServer<Session>(
 ): Promise<RpcServerHandle> {
   const { service, logger } = options
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  const metrics = options.metrics ?? metricsForDataset(NO_METRICS, '')
   const connectionOptions = {
     service,
     methodIndex: indexMethods(service.methods),
@@ -91,7 +96,7 @@ export async function startRpcServer<Session>(
       return
     }
     const log = logger.child({ connId: nextConnId++, peer: channel.peer })
-    const connection = new RpcConnection(channel, { ...connectionOptions, log })
+    const connection = new RpcConnection(channel, { ...connectionOptions, log, metrics })
     running.set(
       connection,
       connection.run().finally(() => running.delete(connection)),
