@@ -9,6 +9,7 @@ import { test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import { RemoteError } from '../../src/protocol/errors.js'
 import { addressOf, connectClient, makeTempDir, startTestServer } from '../support/pr-server.js'
+import { rawSession } from '../support/raw-session.js'
 
 async function scrape(address: string, path = '/metrics', method = 'GET') {
   const response = await fetch(`http://${address}${path}`, { method })
@@ -40,6 +41,10 @@ void test('pr metrics: requests, outcomes, durations and connections by dataset 
   const refusing = connectClient(t, addressOf(server))
   await assert.rejects(refusing.importOne({ ...pkg, checksum: 'd' }, 'x.y'), RemoteError)
 
+  // The JSON-RPC style dialect is counted the same way.
+  const jsonRpc = await rawSession(addressOf(server), '{"id": 1, "method": "ping", "params": {}}\n')
+  assert.match(jsonRpc, /"result": \{"alive": true\}/)
+
   const { status, type, text } = await scrape(metricsAddress)
   assert.equal(status, 200)
   assert.match(type ?? '', /^text\/plain; version=0\.0\.4/)
@@ -47,9 +52,10 @@ void test('pr metrics: requests, outcomes, durations and connections by dataset 
   assert.equal(sample(text, `${requests}"get-pr",outcome="ok"}`), 3)
   assert.equal(sample(text, `${requests}"test-pr",outcome="ok"}`), 1)
   assert.equal(sample(text, `${requests}"import-one",outcome="invalid_params"}`), 1)
+  assert.equal(sample(text, `${requests}"ping",outcome="ok"}`), 1)
   const durations = 'rpc_request_duration_seconds_count{dataset="default",method="get-pr"}'
   assert.equal(sample(text, durations), 3)
-  assert.equal(sample(text, 'rpc_connections_total{dataset="default"}'), 2)
+  assert.equal(sample(text, 'rpc_connections_total{dataset="default"}'), 3)
   // The server closes the refused request's connection after its invoke-error.
   const open = 'rpc_connections_open{dataset="default"}'
   for (let n = 0; n < 100 && sample((await scrape(metricsAddress)).text, open) !== 1; n++) {
