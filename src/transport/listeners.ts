@@ -1,13 +1,14 @@
 /**
  * Server listeners for BitBake addresses (asyncrpc.md §2-§3): TCP (every address of a host
- * name), Unix sockets (stale file replaced, long paths, unlinked on close) and WebSocket.
+ * name), Unix sockets (a stale file replaced, a live one refused, long paths, unlinked on
+ * close) and WebSocket.
  * Each accepted connection is handed over as a MessageChannel.
  */
 import { once } from 'node:events'
 import { lstat, unlink } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { lookup } from 'node:dns/promises'
-import { createServer, isIP } from 'node:net'
+import { connect, createServer, isIP } from 'node:net'
 import type { AddressInfo, Server, Socket } from 'node:net'
 import { resolve } from 'node:path'
 import { WebSocketServer } from 'ws'
@@ -142,23 +143,93 @@ async function listenTcp(host: string, port: number, options: ListenOptions): Pr
   return listeners
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
+/** How long the live check waits for a connection to the socket being replaced. */
+const LIVE_SOCKET_CHECK_MS = 1_000
+
+/** The identity of a file, to tell our socket from one bound later at the same path. */
+interface FileIdentity {
+  readonly dev: number
+  readonly ino: number
+}
+
+async function socketIdentity(path: string): Promise<FileIdentity | null> {
   try {
-    if ((await lstat(path)).isSocket()) await unlink(path)
+    const stats = await lstat(path)
+    return stats.isSocket() ? { dev: stats.dev, ino: stats.ino } : null
   } catch (err: unknown) {
-    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return null
+    throw err
   }
+}
+
+/**
+ * Whether a server accepts connections on the socket at `path`. Refused (or gone) means the
+ * file is stale; a connection that neither opens nor fails in time counts as live (a server
+ * with a full backlog).
+ */
+function isSocketLive(path: string): Promise<boolean> {
+  return withShortUnixPath(
+    path,
+    (shortPath) =>
+      new Promise<boolean>((resolvePromise, reject) => {
+        const probe = connect({ path: shortPath })
+        const settle = (isLive: boolean, err?: Error): void => {
+          clearTimeout(timer)
+          probe.destroy()
+          if (err === undefined) resolvePromise(isLive)
+          else reject(err)
+        }
+        const timer = setTimeout(() => {
+          settle(true)
+        }, LIVE_SOCKET_CHECK_MS)
+        probe.once('connect', () => {
+          settle(true)
+        })
+        probe.once('error', (err: NodeJS.ErrnoException) => {
+          const isStale = err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
+          settle(false, isStale ? undefined : err)
+        })
+      }),
+  )
+}
+
+/**
+ * Makes way for a new socket at `path`: removes a stale socket file left by a server that
+ * died (nobody accepts on it), refuses one a running server still listens on. Anything else
+ * at the path is left for bind() to refuse.
+ */
+async function replaceStaleSocket(path: string): Promise<void> {
+  if ((await socketIdentity(path)) === null) return
+  if (await isSocketLive(path)) {
+    const address = formatUnixAddress(path)
+    throw Object.assign(new Error(`listen EADDRINUSE: a server is listening on ${address}`), {
+      code: 'EADDRINUSE',
+    })
+  }
+  await unlink(path).catch((err: unknown) => {
+    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err
+  })
 }
 
 async function listenUnix(path: string, options: ListenOptions): Promise<Listener> {
   const absolute = resolve(path)
-  await removeStaleSocket(absolute)
+  await replaceStaleSocket(absolute)
   const server = createStreamServer(options)
-  await withShortUnixPath(absolute, (bindPath) => listenOn(server, { path: bindPath }, options.log))
+  // Always bound through a private link, so that libuv's own unlink on close (by the bound
+  // name) misses the real path: close() removes the socket only while it is still ours.
+  await withShortUnixPath(
+    absolute,
+    (bindPath) => listenOn(server, { path: bindPath }, options.log),
+    true,
+  )
+  const ours = await socketIdentity(absolute)
   const close = async (): Promise<void> => {
     await closeServer(server)
-    // Through a short link, libuv's own unlink on close misses the real path.
-    await removeStaleSocket(absolute)
+    // Another server may have bound the path since: its socket stays.
+    const current = await socketIdentity(absolute)
+    if (current !== null && ours !== null && current.dev === ours.dev && current.ino === ours.ino) {
+      await unlink(absolute).catch(() => undefined)
+    }
   }
   return { address: formatUnixAddress(absolute), close }
 }

@@ -22,14 +22,15 @@ function fitsSocketPath(path: string): boolean {
 
 /**
  * Runs `use` with a path naming the same socket as `path` that fits `sun_path`: `path` itself
- * when short enough, else `<private temp dir>/d/<base name>` where `d` links to the socket's
- * directory. The link is removed when `use` settles.
+ * when short enough (unless `isLinkAlways`), else `<private temp dir>/d/<base name>` where `d`
+ * links to the socket's directory. The link is removed when `use` settles.
  */
 export async function withShortUnixPath<T>(
   path: string,
   use: (shortPath: string) => Promise<T>,
+  isLinkAlways = false,
 ): Promise<T> {
-  if (fitsSocketPath(path)) return use(path)
+  if (!isLinkAlways && fitsSocketPath(path)) return use(path)
   const absolute = resolve(path)
   const linkParent = await mkdtemp(join(tmpdir(), 'prserv-'))
   const link = join(linkParent, LINK_NAME)

@@ -77,6 +77,35 @@ test('rpc transports: a stale socket file is replaced, a regular file is not', a
   assert.ok((await lstat(regular)).isFile())
 })
 
+test('rpc transports: a socket a live server listens on is refused, and left to it', async (t) => {
+  const dir = await createTempDir(t)
+  const path = join(dir, 'live.sock')
+  const first = await startTestServer(t, { listen: [`unix://${path}`] })
+  await assert.rejects(startTestServer(t, { listen: [`unix://${path}`] }), (err: unknown) => {
+    assert.ok(err instanceof Error)
+    assert.equal(Reflect.get(err, 'code'), 'EADDRINUSE')
+    assert.match(err.message, /a server is listening on unix:\/\//)
+    return true
+  })
+  assert.equal(await exchange(t, first.addresses[0] ?? '', HANDSHAKE + PING), ALIVE)
+
+  // Closing a server whose path another socket has taken since leaves that socket alone.
+  await rm(path)
+  const other = createServer()
+  other.listen(path)
+  await once(other, 'listening')
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        other.close(() => {
+          resolve()
+        })
+      }),
+  )
+  await first.close()
+  assert.ok((await lstat(path)).isSocket())
+})
+
 test('rpc transports: unix://name.sock without a directory is relative to the cwd', async (t) => {
   const dir = await createTempDir(t)
   const cwd = process.cwd()
