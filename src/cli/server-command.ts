@@ -82,6 +82,7 @@ async function startDataset(
   const { log } = deps
   const store = await openPrStore(dataset.storage, { isReadOnly: dataset.isReadOnly, config, log })
   opened.push(store)
+  deps.metrics.watchStore(dataset.name, () => store.stats())
   const upstream =
     dataset.upstream === null ? null : new PrUpstreamClient({ address: dataset.upstream.text })
   if (upstream !== null) opened.push(upstream)

@@ -6,8 +6,18 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
-/** What the RPC layer records. */
+/** A dataset store's running counts (PrStore.stats), read at each scrape. */
+export interface StoreCounts {
+  readonly queuedWrites: number
+  readonly writeBatches: number
+  readonly batchedWrites: number
+  readonly isDatabaseAvailable: boolean
+}
+
+/** What the server records. */
 export interface Metrics {
+  /** Reads `read()` at every scrape for the dataset's store metrics. */
+  watchStore(dataset: string, read: () => StoreCounts): void
   /** A dispatched request ended: `outcome` is `ok` or its wire error code. */
   recordRequest(dataset: string, method: string, outcome: string, durationSeconds: number): void
   /** A client connection was accepted (`delta` 1) or ended (`delta` -1). */
@@ -18,6 +28,7 @@ export interface Metrics {
 
 /** Metrics that record nothing (no `--metrics-bind`). */
 export const NO_METRICS: Metrics = {
+  watchStore: () => undefined,
   recordRequest: () => undefined,
   recordConnection: () => undefined,
   isEnabled: false,
@@ -54,10 +65,12 @@ export class PrometheusMetrics implements Metrics {
   readonly #durations: Histogram<'dataset' | 'method'>
   readonly #connections: Gauge<'dataset'>
   readonly #connectionsTotal: Counter<'dataset'>
+  readonly #stores = new Map<string, () => StoreCounts>()
 
   constructor() {
     const registers = [this.#registry]
     collectDefaultMetrics({ register: this.#registry })
+    this.#registerStoreMetrics()
     this.#requests = new Counter({
       name: 'rpc_requests_total',
       help: 'Requests dispatched to a method, by dataset, method and outcome (ok or error code)',
@@ -85,6 +98,10 @@ export class PrometheusMetrics implements Metrics {
     })
   }
 
+  watchStore(dataset: string, read: () => StoreCounts): void {
+    this.#stores.set(dataset, read)
+  }
+
   recordRequest(dataset: string, method: string, outcome: string, durationSeconds: number): void {
     this.#requests.inc({ dataset, method, outcome })
     this.#durations.observe({ dataset, method }, durationSeconds)
@@ -97,6 +114,55 @@ export class PrometheusMetrics implements Metrics {
     } else {
       this.#connections.dec({ dataset })
     }
+  }
+
+  /** Store gauges and counters, filled from the watched stores when scraped. */
+  #registerStoreMetrics(): void {
+    const registers = [this.#registry]
+    const labelNames = ['dataset'] as const
+    const stores = this.#stores
+    new Gauge({
+      name: 'store_queued_writes',
+      help: 'Write operations waiting for a database batch, by dataset',
+      labelNames,
+      registers,
+      collect() {
+        for (const [dataset, read] of stores) this.set({ dataset }, read().queuedWrites)
+      },
+    })
+    new Gauge({
+      name: 'store_database_up',
+      help: '1 while the dataset database is reachable, 0 while it is believed down',
+      labelNames,
+      registers,
+      collect() {
+        for (const [dataset, read] of stores) {
+          this.set({ dataset }, read().isDatabaseAvailable ? 1 : 0)
+        }
+      },
+    })
+    const counted = (name: string, help: string, pick: (counts: StoreCounts) => number) => {
+      const seen = new Map<string, number>()
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          for (const [dataset, read] of stores) {
+            const value = pick(read())
+            this.inc({ dataset }, Math.max(0, value - (seen.get(dataset) ?? 0)))
+            seen.set(dataset, value)
+          }
+        },
+      })
+    }
+    counted('store_write_batches_total', 'Write batches ended, by dataset', (c) => c.writeBatches)
+    counted(
+      'store_batched_writes_total',
+      'Write operations carried by those batches, by dataset',
+      (c) => c.batchedWrites,
+    )
   }
 
   /** The Prometheus text exposition of every metric. */

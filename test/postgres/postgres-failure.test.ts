@@ -108,13 +108,20 @@ void test('postgres store: a restarted database fails requests fast, then serves
   const store = await openStore(t, db.url)
   const load = startLoad(store, 16)
   await waitFor(() => load.acknowledged.length > 100, 10_000)
+  assert.equal(store.stats().isDatabaseAvailable, true)
   await server.stop()
   const failedBefore = load.failures.length
   await waitFor(() => load.failures.length > failedBefore + 50, 10_000)
+  // What `store_database_up` reports while the database is down.
+  assert.equal(store.stats().isDatabaseAvailable, false)
   const answeredWhileDown = load.acknowledged.length
   await server.start()
   await waitFor(() => load.acknowledged.length > answeredWhileDown + 100, 10_000)
+  assert.equal(store.stats().isDatabaseAvailable, true)
   await load.stop()
+  const { writeBatches, batchedWrites, queuedWrites } = store.stats()
+  assert.ok(writeBatches > 0 && batchedWrites >= writeBatches, `${writeBatches} ${batchedWrites}`)
+  assert.equal(queuedWrites, 0)
   assertFailedFast(load.failures)
   await assertInvariant(db.url, load.acknowledged)
 })

@@ -62,6 +62,11 @@ void test('pr metrics: requests, outcomes, durations and connections by dataset 
     await delay(20)
   }
   assert.equal(sample((await scrape(metricsAddress)).text, open), 1)
+  // Each new checksum was its own write batch (the requests came one after another).
+  assert.equal(sample(text, 'store_write_batches_total{dataset="default"}'), 3)
+  assert.equal(sample(text, 'store_batched_writes_total{dataset="default"}'), 3)
+  assert.equal(sample(text, 'store_queued_writes{dataset="default"}'), 0)
+  assert.equal(sample(text, 'store_database_up{dataset="default"}'), 1)
   assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0)
   assert.match(text, /^# HELP rpc_requests_total /m)
 

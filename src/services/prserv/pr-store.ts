@@ -90,6 +90,18 @@ export interface UpstreamView {
   readonly hasChecksum?: boolean
 }
 
+/** A store's running counts, read when metrics are scraped. */
+export interface StoreStats {
+  /** Write operations waiting for a batch (not yet sent to the database). */
+  readonly queuedWrites: number
+  /** Write batches that ended since the store opened (committed or failed). */
+  readonly writeBatches: number
+  /** Write operations those batches carried. */
+  readonly batchedWrites: number
+  /** False while the database is believed unreachable or broken; true otherwise. */
+  readonly isDatabaseAvailable: boolean
+}
+
 /** Static facts about a backend that tests and the service may rely on. */
 export interface PrStoreCapabilities {
   /** Backend name for logs: 'sqlite' or 'postgres'. */
@@ -103,6 +115,8 @@ export interface PrStore {
   readonly capabilities: PrStoreCapabilities
   /** True when the store never writes; allocating methods then return would-be values. */
   readonly isReadOnly: boolean
+  /** Running counts for metrics; cheap, never touches the database. */
+  stats(): StoreStats
 
   /**
    * Local allocation (prserv.md §4.1, numeric comparison): "0" for a new package; a new

@@ -111,6 +111,8 @@ export class AllocationBatcher {
   #closing: Promise<void> | null = null
   #onIdle: (() => void) | null = null
   #isPumpScheduled = false
+  #batches = 0
+  #batchedOps = 0
   readonly #unanswered = new Map<string, Promise<AllocationOutput>>()
 
   constructor(options: BatcherOptions) {
@@ -120,6 +122,11 @@ export class AllocationBatcher {
   /** Operations waiting for a batch (answered ones excluded). */
   get queuedOps(): number {
     return this.#queue.reduce((count, entry) => count + (entry.isSettled ? 0 : 1), 0)
+  }
+
+  /** Batches that ended (answered or failed), and the operations they carried. */
+  get batchCounts(): { batches: number; ops: number } {
+    return { batches: this.#batches, ops: this.#batchedOps }
   }
 
   /**
@@ -231,6 +238,8 @@ export class AllocationBatcher {
           : new StorageError('allocation batch failed', { cause: error })
       for (const entry of batch) entry.fail(failure)
     } finally {
+      this.#batches += 1
+      this.#batchedOps += batch.length
       this.#inFlight--
       for (const entry of batch) this.#busyPackages.delete(entry.packageId)
       this.#pump()

@@ -54,6 +54,11 @@ export class PostgresPool {
     this.#sql = this.#connect()
   }
 
+  /** False from a call that found the database unavailable until one reaches it again. */
+  get isAvailable(): boolean {
+    return this.#isHealthy
+  }
+
   /** The driver instance for calls that are not bounded here (migrations at start-up). */
   get sql(): Sql {
     return this.#sql

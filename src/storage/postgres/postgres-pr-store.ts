@@ -19,6 +19,7 @@ import type {
   PrStoreCapabilities,
   ReconcileResult,
   RowStats,
+  StoreStats,
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
@@ -186,6 +187,16 @@ export class PostgresPrStore implements PrStore {
       ...settings,
       runBatch: (entries) => runAllocationBatch(entries, statements, runOptions),
     })
+  }
+
+  stats(): StoreStats {
+    const { batches, ops } = this.#batcher.batchCounts
+    return {
+      queuedWrites: this.#batcher.queuedOps,
+      writeBatches: batches,
+      batchedWrites: ops,
+      isDatabaseAvailable: this.#pool.isAvailable,
+    }
   }
 
   async getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string> {

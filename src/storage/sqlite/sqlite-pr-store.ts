@@ -19,6 +19,7 @@ import type {
   PrStoreCapabilities,
   ReconcileResult,
   RowStats,
+  StoreStats,
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
@@ -194,6 +195,16 @@ export class SqlitePrStore implements PrStore {
   /** The writer thread's fatal error, once it has failed (reads keep working). */
   get writerFailure(): StorageError | null {
     return this.#writer?.failure ?? null
+  }
+
+  stats(): StoreStats {
+    const counts = this.#writer?.counts ?? { queued: 0, batches: 0, batchedWrites: 0 }
+    return {
+      queuedWrites: counts.queued,
+      writeBatches: counts.batches,
+      batchedWrites: counts.batchedWrites,
+      isDatabaseAvailable: this.writerFailure === null,
+    }
   }
 
   async getPr(key: PrKey, history: boolean, origin: WriteOrigin): Promise<string> {

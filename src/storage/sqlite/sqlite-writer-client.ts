@@ -83,6 +83,8 @@ export class SqliteWriterClient {
   readonly #worker: Worker
   readonly #options: WriterClientOptions
   readonly #queue: PendingWrite[] = []
+  #batches = 0
+  #batchedWrites = 0
   /** Unanswered operations by `writeOpIdentity`: an identical operation joins, not queues. */
   readonly #unanswered = new Map<string, Promise<WriteOpOutput>>()
   #inFlight: { readonly batchId: number; readonly writes: readonly PendingWrite[] } | null = null
@@ -119,6 +121,15 @@ export class SqliteWriterClient {
   }
 
   /** Set once the writer thread has failed; every later write is refused with it. */
+  /** Writes waiting for a batch, and the batches (and their writes) that ended so far. */
+  get counts(): { queued: number; batches: number; batchedWrites: number } {
+    return {
+      queued: this.#queue.length,
+      batches: this.#batches,
+      batchedWrites: this.#batchedWrites,
+    }
+  }
+
   get failure(): StorageError | null {
     return this.#failure
   }
@@ -230,6 +241,8 @@ export class SqliteWriterClient {
       return
     }
     this.#inFlight = null
+    this.#batches += 1
+    this.#batchedWrites += inFlight.writes.length
     this.#batchSettledListener?.()
     if (message.type === 'batch-done') {
       inFlight.writes.forEach((write, index) => {
