@@ -7,13 +7,12 @@
 import type { ExportedRow, PrClient } from '../client/pr-client.js'
 import { ProtocolError } from '../protocol/errors.js'
 import type { PrFileRow } from '../services/prserv/pr-file-format.js'
+import { DEFAULT_EXPORT_PAGE_ROWS } from '../services/prserv/pr-export-stream.js'
 import { isFullHistoryExport } from '../services/prserv/pr-store.js'
 import type { ExportFilter } from '../services/prserv/pr-store.js'
 import { parsePrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
 
-/** Rows per page asked of a server (at most MAX_EXPORT_PAGE_ROWS). */
-export const SERVER_EXPORT_PAGE_ROWS = 5_000
 /**
  * Largest `export` reply the tools accept, in bytes: a server without paging, or a filtered
  * export, sends its rows in one reply (about 200 bytes a row).
@@ -49,7 +48,7 @@ export async function* readServerExport(
 ): AsyncGenerator<ServerExportPage> {
   const isPaged = isFullHistoryExport(filter)
   for (let after = 0, isFirst = true; ; isFirst = false) {
-    const paging = isPaged ? { after, limit: SERVER_EXPORT_PAGE_ROWS } : {}
+    const paging = isPaged ? { after, limit: DEFAULT_EXPORT_PAGE_ROWS } : {}
     const reply = await client.export({ ...filter, colinfo: true, audit: true, ...paging })
     const table = parsePrTableInfo(reply.metainfo)
     if (table === null) throw new ProtocolError('the server sent no usable column information')

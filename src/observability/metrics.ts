@@ -121,26 +121,27 @@ export class PrometheusMetrics implements Metrics {
     const registers = [this.#registry]
     const labelNames = ['dataset'] as const
     const stores = this.#stores
-    new Gauge({
-      name: 'store_queued_writes',
-      help: 'Write operations waiting for a database batch, by dataset',
-      labelNames,
-      registers,
-      collect() {
-        for (const [dataset, read] of stores) this.set({ dataset }, read().queuedWrites)
-      },
-    })
-    new Gauge({
-      name: 'store_database_up',
-      help: '1 while the dataset database is reachable, 0 while it is believed down',
-      labelNames,
-      registers,
-      collect() {
-        for (const [dataset, read] of stores) {
-          this.set({ dataset }, read().isDatabaseAvailable ? 1 : 0)
-        }
-      },
-    })
+    const gauged = (name: string, help: string, pick: (counts: StoreCounts) => number) => {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          for (const [dataset, read] of stores) this.set({ dataset }, pick(read()))
+        },
+      })
+    }
+    gauged(
+      'store_queued_writes',
+      'Write operations waiting for a database batch, by dataset',
+      (c) => c.queuedWrites,
+    )
+    gauged(
+      'store_database_up',
+      '1 while the dataset database is reachable, 0 while it is believed down',
+      (c) => (c.isDatabaseAvailable ? 1 : 0),
+    )
     const counted = (name: string, help: string, pick: (counts: StoreCounts) => number) => {
       const seen = new Map<string, number>()
       new Counter({

@@ -5,7 +5,7 @@
  * Each accepted connection is handed over as a MessageChannel.
  */
 import { once } from 'node:events'
-import { lstat, unlink } from 'node:fs/promises'
+import { lstat, rm, unlink } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { lookup } from 'node:dns/promises'
 import { connect, createServer, isIP } from 'node:net'
@@ -206,9 +206,7 @@ async function replaceStaleSocket(path: string): Promise<void> {
       code: 'EADDRINUSE',
     })
   }
-  await unlink(path).catch((err: unknown) => {
-    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err
-  })
+  await rm(path, { force: true })
 }
 
 async function listenUnix(path: string, options: ListenOptions): Promise<Listener> {

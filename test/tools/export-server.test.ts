@@ -12,7 +12,8 @@ import { Command } from 'commander'
 import { registerClientCommand } from '../../src/cli/client-command.js'
 import { runExport } from '../../src/cli/export-command.js'
 import type { ExportOptions } from '../../src/cli/export-command.js'
-import { readServerExport, SERVER_EXPORT_PAGE_ROWS } from '../../src/cli/server-export.js'
+import { readServerExport } from '../../src/cli/server-export.js'
+import { DEFAULT_EXPORT_PAGE_ROWS } from '../../src/services/prserv/pr-export-stream.js'
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/chunking.js'
 import { RemoteError } from '../../src/protocol/errors.js'
 import { defineMethod } from '../../src/rpc/method.js'
@@ -55,12 +56,12 @@ async function serveRows(t: TestContext, dir: string, count: number) {
 
 void test('export server: a full history comes in pages; JSON streams, the tool file is whole', async (t) => {
   const dir = await makeTempDir(t)
-  const count = 2 * SERVER_EXPORT_PAGE_ROWS + 345
+  const count = 2 * DEFAULT_EXPORT_PAGE_ROWS + 345
   const { address, rows } = await serveRows(t, dir, count)
   const client = connectClient(t, address)
   const sizes: number[] = []
   for await (const page of readServerExport(client, FULL_HISTORY)) sizes.push(page.rows.length)
-  assert.deepEqual(sizes, [SERVER_EXPORT_PAGE_ROWS, SERVER_EXPORT_PAGE_ROWS, 345])
+  assert.deepEqual(sizes, [DEFAULT_EXPORT_PAGE_ROWS, DEFAULT_EXPORT_PAGE_ROWS, 345])
 
   const { env } = captureEnv(dir)
   const target = { kind: 'server', address } as const
@@ -146,7 +147,7 @@ void test('export server: a server that ignores paging sends every row in one re
     colinfo: true,
     audit: true,
     after: 0,
-    limit: SERVER_EXPORT_PAGE_ROWS,
+    limit: DEFAULT_EXPORT_PAGE_ROWS,
   })
 
   // `prserv client export` takes such a reply too.

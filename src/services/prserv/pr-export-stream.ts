@@ -14,7 +14,8 @@ import type { PrTableInfo } from './prserv-tool-format.js'
 /** Takes the next piece of text; resolves once it may be given more. */
 export type TextSink = (text: string) => Promise<void>
 
-/** Rows per read of a streamed export. */
+/** Rows per read (or per page asked of a server) of a streamed export; at most
+ * MAX_EXPORT_PAGE_ROWS of pr-methods.ts. */
 export const DEFAULT_EXPORT_PAGE_ROWS = 5_000
 
 /** The store calls a streamed export makes. */
