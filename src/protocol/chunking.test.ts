@@ -4,6 +4,7 @@ import {
   CHUNK_STREAM_LINE,
   ChunkAssembler,
   isSingleLineMessage,
+  MessageLineSplitter,
   splitMessageLines,
 } from './chunking.js'
 import type { AssemblyStep } from './chunking.js'
@@ -71,6 +72,48 @@ test('chunking: never splits a surrogate pair across pieces', () => {
   const lines = splitMessageLines(serialized)
   for (const line of lines) assert.equal(line, Buffer.from(line, 'utf8').toString('utf8'))
   assert.equal(lines.slice(1, -1).join(''), serialized)
+})
+
+/** A deterministic pseudo-random generator (mulberry32) for reproducible cases. */
+function seededRandom(seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let mixed = Math.imul(state ^ (state >>> 15), 1 | state)
+    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+test('chunking: a message given in pieces is split exactly as when given whole', () => {
+  const random = seededRandom(7)
+  // Runs of letters, whitespace and surrogate pairs, so cuts land on every special case.
+  const runs = ['a', ' ', '\t', '\u{1F600}', 'b']
+  for (let round = 0; round < 40; round++) {
+    let text = ''
+    const length = Math.floor(random() * 140_000)
+    while (text.length < length) {
+      const run = runs[Math.floor(random() * runs.length)] ?? 'a'
+      text += run.repeat(1 + Math.floor(random() * (random() < 0.1 ? 40_000 : 60)))
+    }
+    const splitter = new MessageLineSplitter()
+    const lines: string[] = []
+    for (let start = 0; start < text.length;) {
+      const end = start + Math.floor(random() * (random() < 0.5 ? 50 : 70_000))
+      lines.push(...splitter.push(text.slice(start, end)))
+      start = end
+    }
+    lines.push(...splitter.end())
+    assert.deepEqual(lines, splitMessageLines(text), `round ${round}, ${text.length} characters`)
+  }
+})
+
+test('chunking: a splitter returns no line before it knows whether the message is chunked', () => {
+  const splitter = new MessageLineSplitter()
+  assert.deepEqual(splitter.push('a'.repeat(32_766)), [])
+  assert.deepEqual(splitter.push('b'), [CHUNK_STREAM_LINE])
+  assert.deepEqual(splitter.end(), ['a'.repeat(32_766) + 'b', ''])
+  assert.throws(() => splitter.push('c'), /push after end/)
 })
 
 test('chunking: empty and ordinary messages are returned directly', () => {

@@ -51,16 +51,59 @@ function findPieceEnd(text: string, start: number): number {
  * in whitespace), and an empty line.
  */
 export function splitMessageLines(serialized: string): string[] {
-  if (isSingleLineMessage(serialized)) return [serialized]
-  const lines = [CHUNK_STREAM_LINE]
-  let start = 0
-  while (start < serialized.length) {
-    const end = findPieceEnd(serialized, start)
-    lines.push(serialized.slice(start, end))
-    start = end
+  const splitter = new MessageLineSplitter()
+  return [...splitter.push(serialized), ...splitter.end()]
+}
+
+/**
+ * splitMessageLines for a message given in consecutive pieces of its text, so that a long
+ * message goes out without ever being held whole: the lines are those splitMessageLines makes
+ * of the concatenated text, each returned as soon as it is complete. It holds at most one
+ * line plus the last piece pushed.
+ */
+export class MessageLineSplitter {
+  #pending = ''
+  #isChunked = false
+  #isEnded = false
+
+  /** Adds the next piece of the message; returns the lines now complete. */
+  push(text: string): string[] {
+    if (this.#isEnded) throw new Error('MessageLineSplitter: push after end')
+    this.#pending += text
+    const lines: string[] = []
+    if (!this.#isChunked) {
+      // Until the text reaches the threshold it may still be a single-line message.
+      if (isSingleLineMessage(this.#pending)) return lines
+      this.#isChunked = true
+      lines.push(CHUNK_STREAM_LINE)
+    }
+    // A piece is cut only while more than a piece remains: the last one is cut by end().
+    this.#cutPieces(lines, CHUNK_PIECE_CHARS)
+    return lines
   }
-  lines.push('')
-  return lines
+
+  /** Ends the message; returns its remaining lines. */
+  end(): string[] {
+    if (this.#isEnded) throw new Error('MessageLineSplitter: end after end')
+    this.#isEnded = true
+    if (!this.#isChunked) return [this.#pending]
+    const lines: string[] = []
+    this.#cutPieces(lines, 0)
+    lines.push('')
+    return lines
+  }
+
+  /** Cuts pieces off the pending text while more than `keep` characters remain. */
+  #cutPieces(lines: string[], keep: number): void {
+    const text = this.#pending
+    let start = 0
+    while (text.length - start > keep) {
+      const end = findPieceEnd(text, start)
+      lines.push(text.slice(start, end))
+      start = end
+    }
+    this.#pending = start === 0 ? text : text.slice(start)
+  }
 }
 
 /** Whether a decoded line opens a chunk stream (§8.3: an object with a `chunk-stream` key). */

@@ -6,8 +6,8 @@ import { HandshakeParser } from '../protocol/handshake.js'
 import { ProtocolError } from '../protocol/errors.js'
 import type { ConnectionIo, ConnectionLimits } from './connection-io.js'
 import { invokeMethod, logRequestFailure, resolveRequest, toWireError } from './dispatcher.js'
-import { MessageReader, sendMessage } from './message-io.js'
-import { EnterStreamMode } from './method.js'
+import { MessageReader, sendMessage, sendStreamedMessage } from './message-io.js'
+import { EnterStreamMode, StreamedResult } from './method.js'
 import type { MethodDefinition, RequestContext, RpcService } from './method.js'
 
 /** The reply that acknowledges entering stream mode: the JSON string "ok" (§9). */
@@ -93,7 +93,25 @@ async function answerMessage<Session>(
     return false
   }
   if (result instanceof EnterStreamMode) return serveStreamMode(io, result)
+  if (result instanceof StreamedResult) return sendStreamedResult(io, result)
   await sendMessage(io.channel, result)
+  return true
+}
+
+/** Sends a reply made piece by piece; false when the connection must end. */
+async function sendStreamedResult(io: ConnectionIo, result: StreamedResult): Promise<boolean> {
+  const progress = { hasStarted: false }
+  try {
+    await sendStreamedMessage(io.channel, result.pieces, () => {
+      progress.hasStarted = true
+    })
+  } catch (err: unknown) {
+    // Once part of the reply is out, closing is the only way to tell the client it failed;
+    // the connection logs the error.
+    if (progress.hasStarted) throw err
+    await replyInvokeError(io, err)
+    return false
+  }
   return true
 }
 

@@ -6,8 +6,9 @@
 import { encodeJson, decodeJson } from '../protocol/codec.js'
 import { InvalidRequestError } from '../protocol/errors.js'
 import type { ConnectionIo } from './connection-io.js'
+import { joinPieces } from './message-io.js'
 import { findMethod, invokeMethod, logRequestFailure, toWireError } from './dispatcher.js'
-import { EnterStreamMode } from './method.js'
+import { EnterStreamMode, StreamedResult } from './method.js'
 import type { MethodDefinition, RequestContext } from './method.js'
 
 type MethodIndex<Session> = ReadonlyMap<string, MethodDefinition<Session>>
@@ -43,13 +44,17 @@ async function answerRequest<Session>(
   // Unparseable JSON is a protocol error: it propagates and the connection closes silently.
   const request = decodeJson(frame)
   const id = readId(request)
-  let result: unknown
+  let resultText: string
   try {
     const call = parseCall(request, index)
-    result = await invokeMethod(call.method, call.params, ctx, io.metrics)
+    const result = await invokeMethod(call.method, call.params, ctx, io.metrics)
     if (result instanceof EnterStreamMode) {
       throw new InvalidRequestError('stream mode is not available in the JSON-RPC style dialect')
     }
+    resultText =
+      result instanceof StreamedResult
+        ? await joinPieces(result.pieces)
+        : encodeJson(result ?? null)
   } catch (err: unknown) {
     const wire = toWireError(err)
     if (wire.code === 'protocol_error') throw err
@@ -58,8 +63,9 @@ async function answerRequest<Session>(
     await io.channel.sendFrame(encodeJson({ id, result: null, error }))
     return wire.code === 'invalid_request' || wire.code === 'invalid_params'
   }
-  // Replies are single lines: JSON-RPC clients know nothing of chunk streams.
-  await io.channel.sendFrame(encodeJson({ id, result: result ?? null, error: null }))
+  // Replies are single lines: JSON-RPC clients know nothing of chunk streams. The members are
+  // spelled as encodeJson({ id, result, error: null }) would.
+  await io.channel.sendFrame(`{"id": ${encodeJson(id)}, "result": ${resultText}, "error": null}`)
   return true
 }
 

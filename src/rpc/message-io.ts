@@ -2,7 +2,12 @@
  * JSON messages over a channel's frames, shared by server connections and clients: chunk-stream
  * reassembly and chunking on stream channels, one message per frame on WebSockets (§8.6).
  */
-import { ChunkAssembler, isSingleLineMessage, splitMessageLines } from '../protocol/chunking.js'
+import {
+  ChunkAssembler,
+  isSingleLineMessage,
+  MessageLineSplitter,
+  splitMessageLines,
+} from '../protocol/chunking.js'
 import { decodeJson, encodeJson } from '../protocol/codec.js'
 import { ProtocolError } from '../protocol/errors.js'
 import type { ChannelKind, MessageChannel } from '../transport/channel.js'
@@ -69,4 +74,39 @@ export async function sendFrames(
   frames: readonly string[],
 ): Promise<void> {
   for (const frame of frames) await channel.sendFrame(frame)
+}
+
+/**
+ * Sends a message given as consecutive pieces of its serialised text, with the frames
+ * sendEncodedMessage makes of the whole text. On a stream channel each line goes out once
+ * complete, so a long message is never held whole; a WebSocket frame needs the whole text.
+ * `onFirstSend` is called before the first frame is handed to the channel.
+ */
+export async function sendStreamedMessage(
+  channel: MessageChannel,
+  pieces: AsyncIterable<string>,
+  onFirstSend: () => void,
+): Promise<void> {
+  if (channel.kind === 'websocket') {
+    const text = await joinPieces(pieces)
+    onFirstSend()
+    return channel.sendFrame(text)
+  }
+  const splitter = new MessageLineSplitter()
+  let hasSent = false
+  const send = async (lines: readonly string[]): Promise<void> => {
+    if (lines.length === 0) return
+    if (!hasSent) onFirstSend()
+    hasSent = true
+    await sendFrames(channel, lines)
+  }
+  for await (const piece of pieces) await send(splitter.push(piece))
+  await send(splitter.end())
+}
+
+/** The whole text of a message given in pieces. */
+export async function joinPieces(pieces: AsyncIterable<string>): Promise<string> {
+  let text = ''
+  for await (const piece of pieces) text += piece
+  return text
 }

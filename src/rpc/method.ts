@@ -27,6 +27,19 @@ export class EnterStreamMode {
   }
 }
 
+/**
+ * A handler result given as the pieces of its JSON text, in Python's spelling (codec.ts), for
+ * replies too large to build whole: the server sends each piece as it comes, so the reply
+ * is never held in memory at once. A failure of `pieces` before anything was sent is answered
+ * like a handler's error; after that, the connection closes.
+ */
+export class StreamedResult {
+  readonly pieces: AsyncIterable<string>
+  constructor(pieces: AsyncIterable<string>) {
+    this.pieces = pieces
+  }
+}
+
 /** One RPC method with its params type erased, as stored in a service's method table. */
 export interface MethodDefinition<Session> {
   /** The wire name, e.g. 'get-pr'. */

@@ -4,50 +4,19 @@
  * shutdown on SIGTERM.
  */
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFile } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { CLI_MAIN, startCliServer } from '../support/cli-server.js'
 import { makeTempDir } from '../support/pr-server.js'
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
-const START_TIMEOUT_MS = 20_000
 const run = promisify(execFile)
 
 async function prserv(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return run(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } })
-}
-
-/** Starts `prserv server`, resolving with its listening addresses once all are logged. */
-async function startCli(
-  t: TestContext,
-  args: string[],
-  expectedListeners: number,
-): Promise<{ child: ChildProcess; addresses: string[] }> {
-  const child = spawn(process.execPath, [MAIN, 'server', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
-  const addresses: string[] = []
-  const lines = createInterface({ input: child.stderr })
-  const signal = AbortSignal.timeout(START_TIMEOUT_MS)
-  for await (const line of lines) {
-    signal.throwIfAborted()
-    const record: unknown = JSON.parse(line)
-    if (typeof record === 'object' && record !== null && 'msg' in record && 'address' in record) {
-      if (record.msg === 'listening') addresses.push(String(record.address))
-    }
-    if (addresses.length === expectedListeners) break
-  }
-  return { child, addresses }
+  return run(process.execPath, [CLI_MAIN, ...args], { env: { ...process.env, ...env } })
 }
 
 test('cli smoke: server --help lists the flags', async () => {
@@ -73,7 +42,7 @@ test('cli smoke: a server on TCP, unix and ws answers the client on each', async
   const socketDir = join(dir, 'x'.repeat(120))
   mkdirSync(socketDir)
   const socketPath = join(socketDir, 'pr.sock')
-  const { child, addresses } = await startCli(
+  const { child, addresses } = await startCliServer(
     t,
     [
       '--database',

@@ -8,9 +8,10 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
+import { startCliServer } from '../support/cli-server.js'
 import { makeTempDir } from '../support/pr-server.js'
-import { makeBitBakeFile } from '../tools/tool-test-support.js'
+import { rawSession } from '../support/raw-session.js'
+import { makeBitBakeFile, makeLargeBitBakeFile } from '../tools/tool-test-support.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 
@@ -113,20 +114,6 @@ void test('tools cli: migrate, export to stdout, import from stdin, exit statuse
   assert.match(usage.stderr, /exactly one of --server ADDR and --database PATH\|URL/)
 })
 
-/** A BitBake-layout file of `rowCount` rows over 500 packages. */
-function makeLargeBitBakeFile(path: string, rowCount: number): void {
-  const db = new Database(path)
-  db.exec(`CREATE TABLE PRMAIN (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
-    checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum, value))`)
-  const insert = db.prepare('INSERT INTO PRMAIN VALUES (?, ?, ?, ?)')
-  db.transaction(() => {
-    for (let n = 0; n < rowCount; n++) {
-      insert.run(`pkg${n % 500}-1.0-r0`, 'core2-64', n.toString(16).padStart(64, '0'), n / 500)
-    }
-  })()
-  db.close()
-}
-
 void test('tools cli: migrate copies a database in pages, in a heap smaller than its rows', async (t) => {
   const dir = await makeTempDir(t)
   const rowCount = 60_000
@@ -163,4 +150,25 @@ void test('tools cli: a full export streams, in a heap smaller than its rows', a
     const rowLines = text.split('\n').filter((line) => /^(PRAUTO\$| {2}\{)/.test(line))
     assert.equal(rowLines.length, rowCount, format)
   }
+})
+
+void test('tools cli: a server sends an unpaged full export in a heap smaller than its rows', async (t) => {
+  const dir = await makeTempDir(t)
+  const rowCount = 60_000
+  makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
+  // Building the whole reply (as before it was sent in pages) ran out of this heap.
+  const args = ['--database', join(dir, 'big.sqlite3'), '--bind', '127.0.0.1:0']
+  const { child, addresses } = await startCliServer(t, args, 1, ['--max-old-space-size=24'])
+  const request =
+    '{"export": {"version": null, "pkgarch": null, "checksum": null, "history": true}}'
+  const reply = await rawSession(addresses[0] ?? '', `PRSERVICE 1.0\n\n${request}\n`)
+  const lines = reply.split('\n')
+  assert.equal(lines[0], '{"chunk-stream": null}')
+  assert.deepEqual(lines.slice(-2), ['', ''])
+  const message: unknown = JSON.parse(lines.slice(1, -2).join(''))
+  const datainfo: unknown =
+    typeof message === 'object' && message !== null ? Reflect.get(message, 'datainfo') : null
+  assert.ok(Array.isArray(datainfo))
+  assert.equal(datainfo.length, rowCount)
+  assert.equal(child.exitCode, null, 'the server is still running')
 })

@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test'
 import { InvalidParamsError, ReadOnlyError, StorageError } from '../../src/protocol/errors.js'
 import { createLogger } from '../../src/observability/logger.js'
 import type { Logger } from '../../src/observability/logger.js'
-import { defineMethod, EnterStreamMode } from '../../src/rpc/method.js'
+import { defineMethod, EnterStreamMode, StreamedResult } from '../../src/rpc/method.js'
 import type { RpcService } from '../../src/rpc/method.js'
 import { startRpcServer } from '../../src/rpc/rpc-server.js'
 import type { RpcServerHandle, RpcServerOptions } from '../../src/rpc/rpc-server.js'
@@ -20,6 +20,51 @@ export interface TestSession {
 export interface TestServiceHooks {
   /** Awaited by the `hold` method before it answers. */
   readonly hold?: () => Promise<void>
+  /** Called when a `streamed` reply's pieces end (sent, failed or abandoned). */
+  readonly onStreamedEnd?: (piecesMade: number) => void
+}
+
+/**
+ * `streamed` params: the reply is a JSON array of `count` strings of `size` characters, made
+ * a piece per string; with `failAfter`, a StorageError follows that many pieces instead.
+ */
+interface StreamedParams {
+  readonly count: number
+  readonly size: number
+  readonly failAfter: number | null
+}
+
+function parseStreamedParams(body: unknown): StreamedParams {
+  const get = (name: string): unknown =>
+    typeof body === 'object' && body !== null ? Reflect.get(body, name) : undefined
+  const [count, size, failAfter] = [get('count'), get('size'), get('failAfter') ?? null]
+  if (typeof count !== 'number' || typeof size !== 'number') {
+    throw new InvalidParamsError('streamed: "count" and "size" must be numbers')
+  }
+  if (failAfter !== null && typeof failAfter !== 'number') {
+    throw new InvalidParamsError('streamed: "failAfter" must be a number')
+  }
+  return { count, size, failAfter }
+}
+
+async function* streamedPieces(
+  params: StreamedParams,
+  hooks: TestServiceHooks,
+): AsyncGenerator<string> {
+  let made = 0
+  try {
+    yield '['
+    for (; made < params.count; made++) {
+      if (made === params.failAfter) throw new StorageError('disk I/O error while streaming')
+      // A turn of the event loop per piece, as a page read from a database takes.
+      await new Promise((resolve) => setImmediate(resolve))
+      yield `${made === 0 ? '' : ', '}"${String(made % 10).repeat(params.size)}"`
+    }
+    if (params.failAfter === params.count) throw new StorageError('disk I/O error at the end')
+    yield ']'
+  } finally {
+    hooks.onStreamedEnd?.(made)
+  }
 }
 
 const identity = (body: unknown): unknown => body
@@ -73,6 +118,11 @@ export function createTestService(hooks: TestServiceHooks = {}): RpcService<Test
           await hooks.hold?.()
           return { held: true }
         },
+      }),
+      defineMethod({
+        name: 'streamed',
+        parseParams: parseStreamedParams,
+        handle: (params) => new StreamedResult(streamedPieces(params, hooks)),
       }),
       defineMethod({
         name: 'upper-stream',

@@ -1,7 +1,8 @@
 /**
  * `prserv export --server` of a full history: in pages from our servers (the `export` paging
  * extension), in one reply from a server that ignores it (as BitBake's does), and the
- * extension's checks, over real sockets.
+ * extension's checks, over real sockets. Also the server's unpaged full export (what BitBake
+ * asks), which it sends a page at a time.
  */
 import { strict as assert } from 'node:assert'
 import { readFile } from 'node:fs/promises'
@@ -14,7 +15,8 @@ import { runExport } from '../../src/cli/export-command.js'
 import type { ExportOptions } from '../../src/cli/export-command.js'
 import { readServerExport } from '../../src/cli/server-export.js'
 import { DEFAULT_EXPORT_PAGE_ROWS } from '../../src/services/prserv/pr-export-stream.js'
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/protocol/chunking.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, splitMessageLines } from '../../src/protocol/chunking.js'
+import { encodeJson } from '../../src/protocol/codec.js'
 import { RemoteError } from '../../src/protocol/errors.js'
 import { defineMethod } from '../../src/rpc/method.js'
 import { startRpcServer } from '../../src/rpc/rpc-server.js'
@@ -29,6 +31,7 @@ import {
   silentLogger,
   startTestServer,
 } from '../support/pr-server.js'
+import { rawSession } from '../support/raw-session.js'
 import { allRows, captureEnv, openStore } from './tool-test-support.js'
 
 const FULL_HISTORY = { version: null, pkgarch: null, checksum: null, history: true }
@@ -78,6 +81,25 @@ void test('export server: a full history comes in pages; JSON streams, the tool 
   for await (const page of readServerExport(client, filtered)) pages.push(page)
   assert.equal(pages.length, 1)
   assert.equal(pages[0]?.rows.length, rows.filter((row) => row.version === 'pkg3-1.0-r0').length)
+})
+
+void test('export server: an unpaged full export is sent a page at a time, as the whole reply', async (t) => {
+  const dir = await makeTempDir(t)
+  const { address, rows } = await serveRows(t, dir, 2 * DEFAULT_EXPORT_PAGE_ROWS + 345)
+  for (const [colinfo, audit] of [
+    [false, false],
+    [true, true],
+  ] as const) {
+    const request = { export: { ...FULL_HISTORY, colinfo, ...(audit ? { audit } : {}) } }
+    const reply = await rawSession(address, `PRSERVICE 1.0\n\n${JSON.stringify(request)}\n`)
+    const datainfo = audit
+      ? rows.map(({ createdAt, peer, ...row }) => ({ ...row, created: createdAt, peer }))
+      : toWireRows(rows)
+    const whole = encodeJson({ metainfo: colinfo ? PR_COLUMN_INFO : {}, datainfo })
+    const expected = [...splitMessageLines(whole), ''].join('\n')
+    // Compared without assert.equal so a failure does not print megabytes twice.
+    assert.ok(reply === expected, `colinfo ${colinfo}, audit ${audit}`)
+  }
 })
 
 void test('export server: an empty server gives one empty page and an empty file', async (t) => {

@@ -118,3 +118,17 @@ export function makeAncientFile(path: string): void {
     db.close()
   }
 }
+
+/** A BitBake-layout file of `rowCount` rows over 500 packages. */
+export function makeLargeBitBakeFile(path: string, rowCount: number): void {
+  const db = new Database(path)
+  db.exec(`CREATE TABLE PRMAIN (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
+    checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum, value))`)
+  const insert = db.prepare('INSERT INTO PRMAIN VALUES (?, ?, ?, ?)')
+  db.transaction(() => {
+    for (let n = 0; n < rowCount; n++) {
+      insert.run(`pkg${n % 500}-1.0-r0`, 'core2-64', n.toString(16).padStart(64, '0'), n / 500)
+    }
+  })()
+  db.close()
+}

@@ -2,8 +2,9 @@
  * The PR service's wire methods (prserv.md §3), in BitBake's dispatch order, and the
  * RpcService that the RPC server runs.
  */
+import { encodeJson } from '../../protocol/codec.js'
 import { InvalidParamsError } from '../../protocol/errors.js'
-import { defineMethod } from '../../rpc/method.js'
+import { defineMethod, StreamedResult } from '../../rpc/method.js'
 import type { MethodDefinition, RpcService } from '../../rpc/method.js'
 import type { Body } from '../../rpc/params.js'
 import {
@@ -13,7 +14,8 @@ import {
   parseBody,
   requireString,
 } from '../../rpc/params.js'
-import { isFullHistoryExport } from './pr-store.js'
+import { DEFAULT_EXPORT_PAGE_ROWS } from './pr-export-stream.js'
+import { isFullHistoryExport, pageStore } from './pr-store.js'
 import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
 import type { PrService } from './pr-service.js'
 import { isRevision } from './revision.js'
@@ -166,6 +168,26 @@ function toWireRow(row: AuditedPrRow, audit: boolean): Record<string, string | n
   return audit ? { ...wire, created: row.createdAt, peer: row.peer } : wire
 }
 
+/**
+ * The reply to an unpaged full export (what BitBake's clients ask for), read and sent a page
+ * at a time so that a table of any size goes out in bounded memory: the text encodeJson makes
+ * of `{ metainfo, datainfo }` with every row in insertion order. Each page is its own
+ * snapshot, so rows stored while it is sent may or may not be in it.
+ */
+async function* fullExportReply(
+  service: PrService,
+  metainfo: object,
+  audit: boolean,
+): AsyncGenerator<string> {
+  yield `{"metainfo": ${encodeJson(metainfo)}, "datainfo": [`
+  let separator = ''
+  for await (const rows of pageStore(service, DEFAULT_EXPORT_PAGE_ROWS)) {
+    yield separator + rows.map((row) => encodeJson(toWireRow(row, audit))).join(', ')
+    separator = ', '
+  }
+  yield ']}'
+}
+
 const ignoreBody = (): null => null
 
 /** Builds the method table in BitBake's dispatch order (prserv.md §3). */
@@ -212,6 +234,9 @@ export function createPrMethods(service: PrService): readonly MethodDefinition<P
         if (p.page !== null) {
           const { rows, last } = await service.exportPage(p.page.after, p.page.limit)
           return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)), last }
+        }
+        if (isFullHistoryExport(p.filter)) {
+          return new StreamedResult(fullExportReply(service, metainfo, p.audit))
         }
         const rows = await service.exportRows(p.filter)
         return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)) }
