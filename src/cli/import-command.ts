@@ -4,22 +4,22 @@
  * (`--database`, in transactions of many rows). Prints a summary; any unusable or refused row
  * makes the exit status non-zero.
  */
-import { readFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { ConfigError } from '../protocol/errors.js'
-import { detectPrFileFormat, isPrFileFormat } from '../services/prserv/pr-file-format.js'
-import type {
-  ImportedPrRow,
-  ParsedPrFile,
-  PrFileFormat,
-  PrFileProblem,
-} from '../services/prserv/pr-file-format.js'
-import { parsePrRowsJson } from '../services/prserv/pr-json-format.js'
-import { parsePrservToolFile } from '../services/prserv/prserv-tool-format.js'
+import { isPrFileFormat } from '../services/prserv/pr-file-format.js'
+import type { PrFileFormat, PrFileProblem } from '../services/prserv/pr-file-format.js'
 import { parseDataTarget } from './data-target.js'
 import type { DataTarget } from './data-target.js'
-import { importIntoDatabase, importOverWire } from './import-targets.js'
+import { ImportSource } from './import-source.js'
+import type { RowFilter } from './import-source.js'
+import {
+  IMPORT_BATCH_ROWS,
+  IMPORT_WIRE_BATCH_ROWS,
+  importIntoDatabase,
+  importOverWire,
+} from './import-targets.js'
 import type { FailedRow } from './import-targets.js'
 import { EXIT_INCOMPLETE, readFilterFlags } from './tool-env.js'
 import type { ToolCommandEnv } from './tool-env.js'
@@ -47,60 +47,48 @@ export interface ImportReport {
   readonly failed: readonly FailedRow[]
 }
 
-type Filter = ReturnType<typeof readFilterFlags>
-
-function parseInput(text: string, format: PrFileFormat): ParsedPrFile {
-  if (format === 'prserv-tool') return parsePrservToolFile(text)
-  try {
-    return parsePrRowsJson(text)
-  } catch (error: unknown) {
-    if (!(error instanceof SyntaxError)) throw error
-    return { format, rows: [], problems: [{ where: 'file', message: error.message }] }
-  }
-}
-
-function matches(row: ImportedPrRow, filter: Filter): boolean {
-  const { version, pkgarch, checksum } = filter
-  return (
-    (version === null || version === row.version) &&
-    (pkgarch === null || pkgarch === row.pkgarch) &&
-    (checksum === null || checksum === row.checksum)
-  )
-}
-
 /** What `runImport` needs. `file` is a path or `-` for stdin; format `auto` detects it. */
 export interface ImportOptions {
   readonly target: DataTarget
   readonly file: string
   readonly format: PrFileFormat | 'auto'
-  readonly filter: Filter
+  readonly filter: RowFilter
 }
 
-/** Reads, parses, filters and stores; returns the report (the caller decides the exit). */
+/**
+ * Reads, parses, filters and stores, a batch of rows at a time; returns the report (the
+ * caller decides the exit).
+ */
 export async function runImport(
   options: ImportOptions,
   env: ToolCommandEnv,
 ): Promise<ImportReport> {
   const text =
     options.file === '-'
-      ? await env.readStdin()
-      : await readFile(resolve(env.cwd, options.file), 'utf8')
-  const format = options.format === 'auto' ? detectPrFileFormat(text) : options.format
-  const parsed = parseInput(text, format)
-  const rows = parsed.rows.filter((row) => matches(row, options.filter))
+      ? env.stdin()
+      : createReadStream(resolve(env.cwd, options.file), { encoding: 'utf8' })
+  // Text streams iterate strings (boundary: Node.js types the chunks as any).
+  const source = await ImportSource.open(
+    text as AsyncIterable<string>,
+    options.format,
+    options.filter,
+  )
   const { target } = options
+  const batches = source.batches(
+    target.kind === 'server' ? IMPORT_WIRE_BATCH_ROWS : IMPORT_BATCH_ROWS,
+  )
   const outcome =
     target.kind === 'server'
-      ? await importOverWire(target.address, rows)
-      : await importIntoDatabase(target.storage, rows)
+      ? await importOverWire(target.address, batches)
+      : await importIntoDatabase(target.storage, batches)
   return {
     file: options.file,
-    format,
+    format: source.format,
     target: target.kind,
-    read: parsed.rows.length,
-    filteredOut: parsed.rows.length - rows.length,
+    read: source.read,
+    filteredOut: source.filteredOut,
     ...outcome,
-    problems: parsed.problems,
+    problems: source.problems,
   }
 }
 

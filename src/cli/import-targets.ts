@@ -12,6 +12,8 @@ import { openToolStore } from './data-target.js'
 
 /** Rows per `importRows` transaction when importing into a database. */
 export const IMPORT_BATCH_ROWS = 1_000
+/** Rows read from the file at a time when importing over the wire. */
+export const IMPORT_WIRE_BATCH_ROWS = 5_000
 /**
  * Connections used to import over the wire. Rows of one package always use the same one, so
  * they arrive in file order; several connections let the server commit rows together.
@@ -48,26 +50,30 @@ function audit(row: ImportedPrRow): Partial<Pick<AuditedPrRow, 'createdAt' | 'pe
   }
 }
 
-/** Stores the rows in batches; a failing batch stops the import (earlier ones are kept). */
+/**
+ * Stores each batch in one transaction; a failing batch stops the import (earlier ones are
+ * kept).
+ */
 export async function importIntoDatabase(
   storage: StorageConfig,
-  rows: readonly ImportedPrRow[],
+  batches: AsyncIterable<readonly ImportedPrRow[]>,
 ): Promise<StoreOutcome> {
   const importedAt = new Date().toISOString()
   const store = await openToolStore(storage, false)
+  let accepted = 0
   let written = 0
   let skipped = 0
   try {
-    for (let start = 0; start < rows.length; start += IMPORT_BATCH_ROWS) {
-      const batch = rows.slice(start, start + IMPORT_BATCH_ROWS)
+    for await (const batch of batches) {
       const result = await store.importRows(batch.map((row) => toAuditedRow(row, importedAt)))
+      accepted += batch.length
       written += result.written
       skipped += result.skipped
     }
   } finally {
     await store.close()
   }
-  return { accepted: rows.length, written, skipped, failed: [] }
+  return { accepted, written, skipped, failed: [] }
 }
 
 function packageSlot(row: ImportedPrRow, slots: number): number {
@@ -85,27 +91,33 @@ function packageSlot(row: ImportedPrRow, slots: number): number {
  */
 export async function importOverWire(
   address: string,
-  rows: readonly ImportedPrRow[],
+  batches: AsyncIterable<readonly ImportedPrRow[]>,
 ): Promise<StoreOutcome> {
-  const queues = Array.from({ length: IMPORT_CONNECTIONS }, (): ImportedPrRow[] => [])
-  for (const row of rows) queues[packageSlot(row, IMPORT_CONNECTIONS)]?.push(row)
+  const clients: PrClient[] = []
   const failed: FailedRow[] = []
   let accepted = 0
-  await Promise.all(
-    queues.map(async (queue) => {
-      if (queue.length === 0) return
-      const client = new PrClient({ address, timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS })
-      try {
-        for (const row of queue) {
-          const message = await importOne(client, row)
-          if (message === null) accepted += 1
-          else failed.push({ row, message })
-        }
-      } finally {
-        await client.close()
-      }
-    }),
-  )
+  const sendQueue = async (queue: readonly ImportedPrRow[], slot: number): Promise<void> => {
+    if (queue.length === 0) return
+    let client = clients[slot]
+    if (client === undefined) {
+      client = new PrClient({ address, timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS })
+      clients[slot] = client
+    }
+    for (const row of queue) {
+      const message = await importOne(client, row)
+      if (message === null) accepted += 1
+      else failed.push({ row, message })
+    }
+  }
+  try {
+    for await (const batch of batches) {
+      const queues = Array.from({ length: IMPORT_CONNECTIONS }, (): ImportedPrRow[] => [])
+      for (const row of batch) queues[packageSlot(row, IMPORT_CONNECTIONS)]?.push(row)
+      await Promise.all(queues.map(sendQueue))
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.close()))
+  }
   return { accepted, written: null, skipped: null, failed }
 }
 

@@ -84,7 +84,7 @@ function buildProgram(stdout: (text: string) => void): Command {
     cwd: process.cwd(),
     stdout,
     stderr: process.stderr,
-    readStdin,
+    stdin: readStdin,
     setExitCode: (code) => {
       process.exitCode = code
     },
@@ -98,12 +98,10 @@ function buildProgram(stdout: (text: string) => void): Command {
   return program
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) {
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
-  }
-  return Buffer.concat(chunks).toString('utf8')
+async function* readStdin(): AsyncGenerator<string> {
+  // Decoded as UTF-8 across chunk boundaries.
+  process.stdin.setEncoding('utf8')
+  for await (const chunk of process.stdin) yield String(chunk)
 }
 
 function readPackageVersion(): string {

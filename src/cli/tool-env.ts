@@ -9,8 +9,8 @@ export interface ToolCommandEnv {
   readonly stdout: (text: string) => void
   /** Diagnostics and the progress bar (drawn only when it is a terminal). */
   readonly stderr: ProgressStream
-  /** The whole of standard input (`import -`). */
-  readonly readStdin: () => Promise<string>
+  /** Standard input as text, in pieces as they arrive (`import -`). */
+  readonly stdin: () => AsyncIterable<string>
   /** Sets the exit status without stopping (a run that finished but had failures). */
   readonly setExitCode: (code: number) => void
 }

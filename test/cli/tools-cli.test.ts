@@ -135,7 +135,7 @@ void test('tools cli: migrate copies a database in pages, in a heap smaller than
   )
 })
 
-void test('tools cli: a full export streams, in a heap smaller than its rows', async (t) => {
+void test('tools cli: a full export and its import stream, in a heap smaller than their rows', async (t) => {
   const dir = await makeTempDir(t)
   const rowCount = 60_000
   makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
@@ -149,6 +149,13 @@ void test('tools cli: a full export streams, in a heap smaller than its rows', a
     const text = await readFile(join(dir, 'out'), 'utf8')
     const rowLines = text.split('\n').filter((line) => /^(PRAUTO\$| {2}\{)/.test(line))
     assert.equal(rowLines.length, rowCount, format)
+    // Reading the whole file (as before imports streamed) ran out of this heap too.
+    const imported = await prserv(['import', '-d', `${format}.sqlite3`, 'out'], dir, '', heap)
+    assert.equal(imported.code, 0, imported.stderr)
+    assert.match(
+      imported.stdout,
+      new RegExp(`^stored: +${rowCount} written, 0 already present$`, 'm'),
+    )
   }
 })
 

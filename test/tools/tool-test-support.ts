@@ -2,6 +2,7 @@
  * Fixtures of the data tool tests (`export`, `import`, `migrate`): a captured process
  * environment, throwaway databases, and a PR database made the way BitBake makes one.
  */
+import { Readable } from 'node:stream'
 import type { TestContext } from 'node:test'
 import Database from 'better-sqlite3'
 import type { StorageConfig } from '../../src/config/config.js'
@@ -35,7 +36,8 @@ export function captureEnv(cwd: string, options: { isTTY?: boolean; stdin?: stri
       },
       isTTY: options.isTTY ?? false,
     },
-    readStdin: () => Promise.resolve(options.stdin ?? ''),
+    // Given in pieces of a few characters, as a pipe may cut it.
+    stdin: () => Readable.from((options.stdin ?? '').match(/[^]{1,7}/g) ?? []),
     setExitCode: (value) => {
       code = value
     },

@@ -40,6 +40,38 @@ export interface ParsedPrFile {
   readonly problems: readonly PrFileProblem[]
 }
 
+/** What a streaming parser found in the text given to it: rows and problems, in file order. */
+export interface ParsedPiece {
+  readonly rows: ImportedPrRow[]
+  readonly problems: PrFileProblem[]
+}
+
+/**
+ * A parser of a file given as consecutive pieces of its text (any cut, even inside a line or
+ * a row), so that a file of any size is read in bounded memory.
+ */
+export interface PrFileParser {
+  /** Parses what the next piece completes. */
+  push(text: string): ParsedPiece
+  /** The end of the file: parses what is left. */
+  end(): ParsedPiece
+}
+
+/** Parses a whole text with `parser`. */
+export function parseWholeText(
+  parser: PrFileParser,
+  format: PrFileFormat,
+  text: string,
+): ParsedPrFile {
+  const first = parser.push(text)
+  const last = parser.end()
+  return {
+    format,
+    rows: [...first.rows, ...last.rows],
+    problems: [...first.problems, ...last.problems],
+  }
+}
+
 /** Whether `text` is one of our format names. */
 export function isPrFileFormat(text: string): text is PrFileFormat {
   return PR_FILE_FORMATS.some((format) => format === text)

@@ -3,7 +3,14 @@
  * `{"version", "pkgarch", "checksum", "value"}`, plus `"created"` and `"peer"` (the audit
  * trail) when the source has them. One row per line, so that files diff well.
  */
-import type { ImportedPrRow, ParsedPrFile, PrFileProblem, PrFileRow } from './pr-file-format.js'
+import { parseWholeText } from './pr-file-format.js'
+import type {
+  ImportedPrRow,
+  ParsedPiece,
+  ParsedPrFile,
+  PrFileParser,
+  PrFileRow,
+} from './pr-file-format.js'
 import { isRevision } from './revision.js'
 
 /** The rows as a JSON array, one row per line, ending with a newline. */
@@ -33,23 +40,169 @@ function toJsonRow(row: PrFileRow): Record<string, string | null> {
  * Reads a JSON file: an array of rows, or an `export` reply (`{"datainfo": [...]}`, as
  * `prserv client --json export` prints it). Values may be revision strings or whole numbers
  * (old integer databases); `created` must be a date-time and is normalised to ISO-8601 UTC.
- * Invalid JSON throws a SyntaxError; every unusable row is a problem.
+ * Every unusable row is a problem; invalid JSON is a problem that ends the reading.
  */
 export function parsePrRowsJson(text: string): ParsedPrFile {
-  const document: unknown = JSON.parse(text)
-  const list = Array.isArray(document) ? document : datainfoOf(document)
-  if (list === null) {
-    const problem = { where: 'file', message: 'expected an array of rows or {"datainfo": [...]}' }
-    return { format: 'json', rows: [], problems: [problem] }
+  return parseWholeText(new PrRowsJsonParser(), 'json', text)
+}
+
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+
+/**
+ * parsePrRowsJson for a file given in pieces. An array of rows (what `prserv export` writes) is
+ * read a row at a time: the parser holds one row's text, finds where each row ends by
+ * tracking strings and nesting, and parses each on its own. An `export` reply object is held
+ * whole and parsed at the end.
+ */
+export class PrRowsJsonParser implements PrFileParser {
+  #state: 'start' | 'array' | 'object' | 'after' | 'stopped' = 'start'
+  /** Text not yet consumed: in an array, from the start of the current row. */
+  #text = ''
+  /** Next index of #text to scan, and the scan state there. */
+  #scan = 0
+  #depth = 0
+  #isInString = false
+  #isEscaped = false
+  #rowCount = 0
+
+  push(text: string): ParsedPiece {
+    const piece: ParsedPiece = { rows: [], problems: [] }
+    if (this.#state === 'stopped') return piece
+    this.#text += text
+    this.#advance(piece)
+    return piece
   }
-  const rows: ImportedPrRow[] = []
-  const problems: PrFileProblem[] = []
+
+  end(): ParsedPiece {
+    const piece: ParsedPiece = { rows: [], problems: [] }
+    const state = this.#state
+    this.#state = 'stopped'
+    if (state === 'start') {
+      piece.problems.push({ where: 'file', message: 'no JSON in the file' })
+    } else if (state === 'array') {
+      const message = 'unexpected end of the file: the array of rows is not closed'
+      piece.problems.push({ where: 'file', message })
+    } else if (state === 'object') {
+      parseDocument(this.#text, piece)
+    }
+    this.#text = ''
+    return piece
+  }
+
+  #advance(piece: ParsedPiece): void {
+    if (this.#state === 'start') {
+      const first = /\S/.exec(this.#text)
+      if (first === null) {
+        this.#text = ''
+        return
+      }
+      if (this.#text.charCodeAt(first.index) === OPEN_BRACKET) {
+        this.#state = 'array'
+        this.#text = this.#text.slice(first.index + 1)
+      } else {
+        this.#state = 'object'
+      }
+    }
+    if (this.#state === 'array') this.#scanArray(piece)
+    if (this.#state === 'after' && /\S/.test(this.#text)) {
+      piece.problems.push({ where: 'file', message: 'unexpected text after the array of rows' })
+      this.#state = 'stopped'
+    }
+    if (this.#state === 'after') this.#text = ''
+  }
+
+  /** Parses every row the text completes; keeps the text of an incomplete one. */
+  #scanArray(piece: ParsedPiece): void {
+    const text = this.#text
+    let start = 0
+    let index = this.#scan
+    for (; index < text.length; index++) {
+      const code = text.charCodeAt(index)
+      if (this.#isInString) {
+        if (this.#isEscaped) this.#isEscaped = false
+        else if (code === BACKSLASH) this.#isEscaped = true
+        else if (code === QUOTE) this.#isInString = false
+      } else if (code === QUOTE) {
+        this.#isInString = true
+      } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+        this.#depth++
+      } else if (code === CLOSE_BRACE && this.#depth > 0) {
+        this.#depth--
+      } else if (code === CLOSE_BRACKET && this.#depth > 0) {
+        this.#depth--
+      } else if (this.#depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
+        const isLast = code === CLOSE_BRACKET
+        if (!this.#takeRow(text.slice(start, index), isLast, piece)) return
+        start = index + 1
+        if (isLast) {
+          this.#state = 'after'
+          this.#text = text.slice(start)
+          return
+        }
+      }
+    }
+    this.#text = text.slice(start)
+    this.#scan = index - start
+  }
+
+  /** Parses one row's text; false when it is no JSON (reading stops). */
+  #takeRow(text: string, isLast: boolean, piece: ParsedPiece): boolean {
+    // `[]` and `[ ]`: the closing bracket ends an empty array, not an empty row.
+    if (isLast && this.#rowCount === 0 && !/\S/.test(text)) return true
+    this.#rowCount++
+    const where = `row ${this.#rowCount}`
+    if (!/\S/.test(text)) {
+      piece.problems.push({ where, message: 'no row here (a comma too many?); reading stopped' })
+      this.#state = 'stopped'
+      this.#text = ''
+      return false
+    }
+    let item: unknown
+    try {
+      item = JSON.parse(text)
+    } catch (error: unknown) {
+      const reason = error instanceof Error ? error.message : String(error)
+      piece.problems.push({ where, message: `invalid JSON (${reason}); reading stopped` })
+      this.#state = 'stopped'
+      this.#text = ''
+      return false
+    }
+    addRow(item, where, piece)
+    return true
+  }
+}
+
+/** An `export` reply object (or anything else that is no array), parsed whole. */
+function parseDocument(text: string, piece: ParsedPiece): void {
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error: unknown) {
+    const reason = error instanceof Error ? error.message : String(error)
+    piece.problems.push({ where: 'file', message: `invalid JSON (${reason})` })
+    return
+  }
+  const list = datainfoOf(document)
+  if (list === null) {
+    const message = 'expected an array of rows or {"datainfo": [...]}'
+    piece.problems.push({ where: 'file', message })
+    return
+  }
   list.forEach((item: unknown, index) => {
-    const outcome = parseRow(item)
-    if (typeof outcome === 'string') problems.push({ where: `row ${index + 1}`, message: outcome })
-    else rows.push(outcome)
+    addRow(item, `row ${index + 1}`, piece)
   })
-  return { format: 'json', rows, problems }
+}
+
+function addRow(item: unknown, where: string, piece: ParsedPiece): void {
+  const outcome = parseRow(item)
+  if (typeof outcome === 'string') piece.problems.push({ where, message: outcome })
+  else piece.rows.push(outcome)
 }
 
 function datainfoOf(document: unknown): readonly unknown[] | null {

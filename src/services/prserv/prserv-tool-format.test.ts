@@ -6,6 +6,7 @@ import {
   formatPrservToolFile,
   parsePrservToolFile,
   parsePrTableInfo,
+  PrservToolParser,
 } from './prserv-tool-format.js'
 
 const HEADER = [
@@ -152,4 +153,40 @@ test('prserv-tool format: column information from an export reply', () => {
     core_ver: '1',
     col_info: [],
   })
+})
+
+test('prserv-tool format: a file given in pieces reads as when given whole', () => {
+  const text = [
+    '# comment',
+    'PRAUTO$v$a$c1 = "1"',
+    'PRAUTO$v$a$c2 = "2.1"\r',
+    'not an assignment',
+    '',
+    'PRAUTO$v$a$c3 = "3"',
+  ].join('\n')
+  for (const ending of ['', '\n', '\r\n']) {
+    const whole = parsePrservToolFile(text + ending)
+    assert.equal(whole.rows.length, 3)
+    assert.deepEqual(whole.problems, [
+      { where: 'line 4', message: 'not a BitBake assignment: "not an assignment"' },
+    ])
+    for (let cut = 0; cut <= text.length + ending.length; cut++) {
+      const parser = new PrservToolParser()
+      const pieces = [
+        parser.push((text + ending).slice(0, cut)),
+        parser.push((text + ending).slice(cut)),
+        parser.end(),
+      ]
+      assert.deepEqual(
+        pieces.flatMap((piece) => piece.rows),
+        whole.rows,
+        `cut ${cut}`,
+      )
+      assert.deepEqual(
+        pieces.flatMap((piece) => piece.problems),
+        whole.problems,
+        `cut ${cut}`,
+      )
+    }
+  }
 })

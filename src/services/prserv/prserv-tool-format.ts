@@ -4,7 +4,14 @@
  * `PRAUTO_version_pkgarch = "max"` lock-down lines, a commented column table and
  * `PRSERV_LOCKDOWN = "1"`. Pure text in, text out.
  */
-import type { ImportedPrRow, ParsedPrFile, PrFileProblem, PrFileRow } from './pr-file-format.js'
+import { parseWholeText } from './pr-file-format.js'
+import type {
+  ImportedPrRow,
+  ParsedPiece,
+  ParsedPrFile,
+  PrFileParser,
+  PrFileRow,
+} from './pr-file-format.js'
 import { isRevision, maxRevision } from './revision.js'
 
 /** A value of the export metainfo, printed as Python's `str()` prints it. */
@@ -113,18 +120,48 @@ const PRAUTO_PREFIX = 'PRAUTO$'
  * value that is no revision.
  */
 export function parsePrservToolFile(text: string): ParsedPrFile {
-  const rows: ImportedPrRow[] = []
-  const problems: PrFileProblem[] = []
-  text.split(/\r?\n/).forEach((rawLine, index) => {
+  return parseWholeText(new PrservToolParser(), 'prserv-tool', text)
+}
+
+/** parsePrservToolFile for a file given in pieces: each line is parsed once it is complete. */
+export class PrservToolParser implements PrFileParser {
+  /** The text of the incomplete last line. */
+  #pending = ''
+  #lineCount = 0
+
+  push(text: string): ParsedPiece {
+    const piece: ParsedPiece = { rows: [], problems: [] }
+    const pending = this.#pending + text
+    const lastBreak = pending.lastIndexOf('\n')
+    if (lastBreak < 0) {
+      this.#pending = pending
+      return piece
+    }
+    this.#pending = pending.slice(lastBreak + 1)
+    for (const line of pending.slice(0, lastBreak).split('\n')) this.#parseLine(line, piece)
+    return piece
+  }
+
+  end(): ParsedPiece {
+    const piece: ParsedPiece = { rows: [], problems: [] }
+    this.#parseLine(this.#pending, piece)
+    this.#pending = ''
+    return piece
+  }
+
+  #parseLine(rawLine: string, piece: ParsedPiece): void {
+    this.#lineCount++
+    // Trimming also removes the CR of a CRLF line end.
     const line = rawLine.trim()
     if (line === '' || line.startsWith('#')) return
-    const where = `line ${index + 1}`
     const outcome = parseLine(line)
     if (outcome === null) return
-    if (typeof outcome === 'string') problems.push({ where, message: outcome })
-    else rows.push(outcome)
-  })
-  return { format: 'prserv-tool', rows, problems }
+    if (typeof outcome === 'string') {
+      piece.problems.push({ where: `line ${this.#lineCount}`, message: outcome })
+    } else {
+      piece.rows.push(outcome)
+    }
+  }
 }
 
 /** A row, null for a line to ignore, or why the line cannot be imported. */
