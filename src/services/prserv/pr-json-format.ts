@@ -53,6 +53,8 @@ const CLOSE_BRACE = 0x7d
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const COMMA = 0x2c
+/** The characters that matter inside a JSON string. */
+const STRING_SPECIAL = /["\\]/g
 
 /**
  * parsePrRowsJson for a file given in pieces. An array of rows (what `prserv export` writes) is
@@ -122,21 +124,36 @@ export class PrRowsJsonParser implements PrFileParser {
     const text = this.#text
     let start = 0
     let index = this.#scan
+    // The scan state in locals (this loop sees every character of the file).
+    let depth = this.#depth
+    let isInString = this.#isInString
+    let isEscaped = this.#isEscaped
     for (; index < text.length; index++) {
+      if (isInString) {
+        if (isEscaped) {
+          isEscaped = false
+          continue
+        }
+        // Straight to the next quote or backslash.
+        STRING_SPECIAL.lastIndex = index
+        const special = STRING_SPECIAL.exec(text)
+        if (special === null) {
+          index = text.length
+          break
+        }
+        index = special.index
+        if (text.charCodeAt(index) === BACKSLASH) isEscaped = true
+        else isInString = false
+        continue
+      }
       const code = text.charCodeAt(index)
-      if (this.#isInString) {
-        if (this.#isEscaped) this.#isEscaped = false
-        else if (code === BACKSLASH) this.#isEscaped = true
-        else if (code === QUOTE) this.#isInString = false
-      } else if (code === QUOTE) {
-        this.#isInString = true
+      if (code === QUOTE) {
+        isInString = true
       } else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
-        this.#depth++
-      } else if (code === CLOSE_BRACE && this.#depth > 0) {
-        this.#depth--
-      } else if (code === CLOSE_BRACKET && this.#depth > 0) {
-        this.#depth--
-      } else if (this.#depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
+        depth++
+      } else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && depth > 0) {
+        depth--
+      } else if (depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
         const isLast = code === CLOSE_BRACKET
         if (!this.#takeRow(text.slice(start, index), isLast, piece)) return
         start = index + 1
@@ -147,6 +164,9 @@ export class PrRowsJsonParser implements PrFileParser {
         }
       }
     }
+    this.#depth = depth
+    this.#isInString = isInString
+    this.#isEscaped = isEscaped
     this.#text = text.slice(start)
     this.#scan = index - start
   }
@@ -213,25 +233,27 @@ function datainfoOf(document: unknown): readonly unknown[] | null {
 /** A row, or why it cannot be imported. */
 function parseRow(item: unknown): ImportedPrRow | string {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'not an object'
-  const fields: Partial<Record<string, unknown>> = { ...item }
-  const { version, pkgarch, checksum } = fields
+  // Own fields only, read one by one (no copy of the object: this runs for every row).
+  const field = (name: string): unknown =>
+    Object.hasOwn(item, name) ? Reflect.get(item, name) : undefined
+  const [version, pkgarch, checksum] = [field('version'), field('pkgarch'), field('checksum')]
   if (typeof version !== 'string' || typeof pkgarch !== 'string' || typeof checksum !== 'string') {
     return 'version, pkgarch and checksum must be strings'
   }
-  const value = toRevision(fields.value)
-  if (value === null) return `value ${JSON.stringify(fields.value)} is not a revision`
-  const row: ImportedPrRow = { version, pkgarch, checksum, value }
-  const created = toCreatedAt(fields.created)
-  if (created === false) return `created ${JSON.stringify(fields.created)} is not a date-time`
-  const { peer } = fields
+  const rawValue = field('value')
+  const value = toRevision(rawValue)
+  if (value === null) return `value ${JSON.stringify(rawValue)} is not a revision`
+  const rawCreated = field('created')
+  const created = toCreatedAt(rawCreated)
+  if (created === false) return `created ${JSON.stringify(rawCreated)} is not a date-time`
+  const peer = field('peer')
   if (peer !== undefined && peer !== null && typeof peer !== 'string') {
     return 'peer must be a string or null'
   }
-  return {
-    ...row,
-    ...(created === undefined ? {} : { createdAt: created }),
-    ...(peer === undefined ? {} : { peer }),
-  }
+  if (created === undefined && peer === undefined) return { version, pkgarch, checksum, value }
+  if (peer === undefined) return { version, pkgarch, checksum, value, createdAt: created }
+  if (created === undefined) return { version, pkgarch, checksum, value, peer }
+  return { version, pkgarch, checksum, value, createdAt: created, peer }
 }
 
 function toRevision(value: unknown): string | null {
