@@ -250,9 +250,11 @@ function parseRow(item: unknown): ImportedPrRow | string {
   if (peer !== undefined && peer !== null && typeof peer !== 'string') {
     return 'peer must be a string or null'
   }
-  if (created === undefined && peer === undefined) return { version, pkgarch, checksum, value }
+  if (created === undefined) {
+    if (peer === undefined) return { version, pkgarch, checksum, value }
+    return { version, pkgarch, checksum, value, peer }
+  }
   if (peer === undefined) return { version, pkgarch, checksum, value, createdAt: created }
-  if (created === undefined) return { version, pkgarch, checksum, value, peer }
   return { version, pkgarch, checksum, value, createdAt: created, peer }
 }
 
