@@ -18,7 +18,7 @@ import {
   streamPrservToolExport,
 } from '../services/prserv/pr-export-stream.js'
 import type { TextSink } from '../services/prserv/pr-export-stream.js'
-import { isFullHistoryExport, pageStore } from '../services/prserv/pr-store.js'
+import { isUnfilteredExport, pageUnfilteredExport } from '../services/prserv/pr-store.js'
 import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
 import { formatPrservToolFile } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
@@ -39,8 +39,8 @@ export interface ExportOptions {
 }
 
 /**
- * Exports and writes; returns the number of rows written. A full export (`--history`, no
- * filter) streams (pr-export-stream.ts) from a database, and from a server as JSON; the
+ * Exports and writes; returns the number of rows written. An unfiltered export streams
+ * (pr-export-stream.ts) from a database, and with `--history` from a server as JSON; the
  * others are built whole.
  */
 export async function runExport(options: ExportOptions, env: ToolCommandEnv): Promise<number> {
@@ -59,11 +59,15 @@ async function exportFromStore(
   options: ExportOptions,
   env: ToolCommandEnv,
 ): Promise<number> {
-  if (isFullHistoryExport(options.filter)) {
+  const { filter } = options
+  if (isUnfilteredExport(filter)) {
     return writeOutput(options, env, (write) =>
       options.format === 'json'
-        ? streamJsonExport(pageStore(store, DEFAULT_EXPORT_PAGE_ROWS), write)
-        : streamPrservToolExport(store, PR_COLUMN_INFO, write),
+        ? streamJsonExport(
+            pageUnfilteredExport(store, filter.history, DEFAULT_EXPORT_PAGE_ROWS),
+            write,
+          )
+        : streamPrservToolExport(store, PR_COLUMN_INFO, filter.history, write),
     )
   }
   const rows = await store.exportRows(options.filter)

@@ -111,6 +111,38 @@ export function registerExportTests(open: OpenStore): void {
     await assert.rejects(store.exportPage(0, 0), RangeError)
   })
 
+  void test('pr store: exportMaximaPage pages through the rows holding their package maximum', async (t) => {
+    const store = await open(t, { readOnly: false })
+    assert.deepEqual(await store.exportMaximaPage(0, 10), { rows: [], last: 0 })
+    for (let index = 0; index <= 5; index += 1) {
+      await store.importOne(prKey(`c${index}`), String(index), ORIGIN)
+    }
+    await store.importOne(prKey('gone', ''), '9', ORIGIN)
+    await store.importOne(prKey('twin'), '5', ORIGIN)
+    await store.importOne(prKey('junk'), 'zzz', ORIGIN)
+    await store.importOne(prKey('a', V, 'other'), '1.10', ORIGIN)
+    await store.importOne(prKey('b', V, 'other'), '1.9', ORIGIN)
+    await store.importOne(prKey('j', 'junk-only'), 'abc', ORIGIN)
+    const pages: string[][] = []
+    let after = 0
+    for (;;) {
+      const page = await store.exportMaximaPage(after, 3)
+      if (page.last === after) {
+        assert.deepEqual(page.rows, [])
+        break
+      }
+      assert.ok(page.last > after)
+      pages.push(rowLabelsInOrder(page.rows))
+      after = page.last
+    }
+    // Four pages of three rows read (the empty version left out), most of them not maxima.
+    assert.deepEqual(pages, [[], ['c5:5'], ['twin:5', 'a:1.10'], []])
+    const noHistory = await store.exportRows(filter({ history: false }))
+    assert.deepEqual(pages.flat(), rowLabelsInOrder(noHistory))
+    await assert.rejects(store.exportMaximaPage(-1, 3), RangeError)
+    await assert.rejects(store.exportMaximaPage(0, 0), RangeError)
+  })
+
   void test('pr store: findRows returns the rows of the given keys with their positions', async (t) => {
     const store = await open(t, { readOnly: false })
     await store.importOne(prKey('a'), '0', ORIGIN)

@@ -54,7 +54,7 @@ async function serveRows(t: TestContext, dir: string, count: number) {
   await store.importRows(makeRows(count))
   const rows = await allRows(store)
   const server = await startTestServer(t, { database })
-  return { address: addressOf(server), rows }
+  return { address: addressOf(server), rows, store }
 }
 
 void test('export server: a full history comes in pages; JSON streams, the tool file is whole', async (t) => {
@@ -83,22 +83,25 @@ void test('export server: a full history comes in pages; JSON streams, the tool 
   assert.equal(pages[0]?.rows.length, rows.filter((row) => row.version === 'pkg3-1.0-r0').length)
 })
 
-void test('export server: an unpaged full export is sent a page at a time, as the whole reply', async (t) => {
+void test('export server: an unpaged unfiltered export is sent a page at a time, as the whole reply', async (t) => {
   const dir = await makeTempDir(t)
-  const { address, rows } = await serveRows(t, dir, 2 * DEFAULT_EXPORT_PAGE_ROWS + 345)
-  for (const [colinfo, audit] of [
-    [false, false],
-    [true, true],
+  const { address, store } = await serveRows(t, dir, 2 * DEFAULT_EXPORT_PAGE_ROWS + 345)
+  for (const [history, colinfo, audit] of [
+    [true, false, false],
+    [true, true, true],
+    [false, true, false],
   ] as const) {
-    const request = { export: { ...FULL_HISTORY, colinfo, ...(audit ? { audit } : {}) } }
+    const filter = { ...FULL_HISTORY, history }
+    const request = { export: { ...filter, colinfo, ...(audit ? { audit } : {}) } }
     const reply = await rawSession(address, `PRSERVICE 1.0\n\n${JSON.stringify(request)}\n`)
+    const rows = await store.exportRows(filter)
     const datainfo = audit
       ? rows.map(({ createdAt, peer, ...row }) => ({ ...row, created: createdAt, peer }))
       : toWireRows(rows)
     const whole = encodeJson({ metainfo: colinfo ? PR_COLUMN_INFO : {}, datainfo })
     const expected = [...splitMessageLines(whole), ''].join('\n')
     // Compared without assert.equal so a failure does not print megabytes twice.
-    assert.ok(reply === expected, `colinfo ${colinfo}, audit ${audit}`)
+    assert.ok(reply === expected, `history ${history}, colinfo ${colinfo}, audit ${audit}`)
   }
 })
 

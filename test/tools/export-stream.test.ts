@@ -16,7 +16,11 @@ import {
   streamJsonExport,
   streamPrservToolExport,
 } from '../../src/services/prserv/pr-export-stream.js'
-import { isFullHistoryExport, pageStore } from '../../src/services/prserv/pr-store.js'
+import {
+  isFullHistoryExport,
+  isUnfilteredExport,
+  pageUnfilteredExport,
+} from '../../src/services/prserv/pr-store.js'
 import type { AuditedPrRow, PrStore } from '../../src/services/prserv/pr-store.js'
 import { formatPrservToolFile } from '../../src/services/prserv/prserv-tool-format.js'
 import { makeTempDir } from '../support/pr-server.js'
@@ -52,21 +56,43 @@ function collectingSink(): { sink: (text: string) => Promise<void>; text: () => 
 
 async function checkStreams(t: TestContext, storage: StorageConfig): Promise<void> {
   const store: PrStore = await openStore(t, storage)
-  const empty = collectingSink()
-  assert.equal(await streamJsonExport(pageStore(store, 3), empty.sink), 0)
-  assert.equal(empty.text(), '[]\n')
-
-  await store.importRows(interleavedRows())
-  const rows = await allRows(store)
-  assert.equal(rows.length, 23)
-  for (const pageRows of [1, 4, 23, 100]) {
-    const json = collectingSink()
-    assert.equal(await streamJsonExport(pageStore(store, pageRows), json.sink), 23)
-    assert.equal(json.text(), formatPrRowsJson(rows), `json, pages of ${pageRows}`)
-    const tool = collectingSink()
-    assert.equal(await streamPrservToolExport(store, PR_COLUMN_INFO, tool.sink, pageRows), 23)
-    assert.equal(tool.text(), formatPrservToolFile(rows, PR_COLUMN_INFO), `tool, ${pageRows}`)
+  for (const history of [true, false]) {
+    const empty = collectingSink()
+    const pages = pageUnfilteredExport(store, history, 3)
+    assert.equal(await streamJsonExport(pages, empty.sink), 0)
+    assert.equal(empty.text(), '[]\n')
   }
+
+  // A tie with a package maximum, and a value that is no revision.
+  const extra = { pkgarch: 'core2-64', createdAt: null, peer: null }
+  await store.importRows([
+    ...interleavedRows(),
+    { ...extra, version: 'pkg1-1.0-r0', checksum: 'twin', value: '17' },
+    { ...extra, version: 'pkg2-1.0-r0', checksum: 'junk', value: 'zzz' },
+  ])
+  for (const history of [true, false]) {
+    const filter = { version: null, pkgarch: null, checksum: null, history }
+    const rows = await store.exportRows(filter)
+    assert.equal(rows.length, history ? 25 : 9)
+    for (const pageRows of [1, 4, 23, 100]) {
+      const label = `history ${history}, pages of ${pageRows}`
+      const json = collectingSink()
+      const pages = pageUnfilteredExport(store, history, pageRows)
+      assert.equal(await streamJsonExport(pages, json.sink), rows.length)
+      assert.equal(json.text(), formatPrRowsJson(rows), `json, ${label}`)
+      const tool = collectingSink()
+      const count = await streamPrservToolExport(
+        store,
+        PR_COLUMN_INFO,
+        history,
+        tool.sink,
+        pageRows,
+      )
+      assert.equal(count, rows.length)
+      assert.equal(tool.text(), formatPrservToolFile(rows, PR_COLUMN_INFO), `tool, ${label}`)
+    }
+  }
+  const rows = await allRows(store)
   assert.match(formatPrservToolFile(rows, PR_COLUMN_INFO), /PRAUTO_pkg3-1\.0-r0_core2-64 = "19"/)
 }
 
@@ -79,12 +105,15 @@ void test('export stream: PostgreSQL, both formats, any page size, as the whole-
   await checkStreams(t, await postgresStorage(t))
 })
 
-void test('export stream: only a full history export streams, to a file or to stdout', async (t) => {
+void test('export stream: unfiltered exports stream, to a file or to stdout', async (t) => {
   const none = { version: null, pkgarch: null, checksum: null }
   assert.equal(isFullHistoryExport({ ...none, history: true }), true)
   assert.equal(isFullHistoryExport({ ...none, version: '', history: true }), true)
   assert.equal(isFullHistoryExport({ ...none, history: false }), false)
   assert.equal(isFullHistoryExport({ ...none, pkgarch: 'all', history: true }), false)
+  assert.equal(isUnfilteredExport({ ...none, history: false }), true)
+  assert.equal(isUnfilteredExport({ ...none, checksum: '', history: false }), true)
+  assert.equal(isUnfilteredExport({ ...none, version: 'v', history: true }), false)
 
   const dir = await makeTempDir(t)
   const storage: StorageConfig = { kind: 'sqlite', path: join(dir, 'pr.sqlite3') }
@@ -100,4 +129,9 @@ void test('export stream: only a full history export streams, to a file or to st
   assert.equal(text, formatPrservToolFile(rows, PR_COLUMN_INFO))
   assert.equal(await runExport({ target, filter, format: 'json', file: '-' }, env), 23)
   assert.equal(stdout(), formatPrRowsJson(rows))
+  const maxima = await store.exportRows({ ...none, history: false })
+  const noHistory = { target, filter: { ...none, history: false }, format: 'json' } as const
+  const before = stdout().length
+  assert.equal(await runExport({ ...noHistory, file: '-' }, env), maxima.length)
+  assert.equal(stdout().slice(before), formatPrRowsJson(maxima))
 })

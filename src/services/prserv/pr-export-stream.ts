@@ -1,12 +1,13 @@
 /**
- * A full export (every row, history included, no filter) in bounded memory: the file text
- * goes to a sink piece by piece instead of being built whole. The text is what the whole-file
- * formatters make of `exportRows` (byte for byte when nothing is stored meanwhile); rows
- * stored while it runs may or may not be in it, as each read is its own snapshot.
+ * An unfiltered export (every row, or without history those holding their package's maximum)
+ * in bounded memory: the file text goes to a sink piece by piece instead of being built
+ * whole. The text is what the whole-file formatters make of `exportRows` (byte for byte when
+ * nothing is stored meanwhile); rows stored while it runs may or may not be in it, as each
+ * read is its own snapshot.
  */
 import type { PrFileRow } from './pr-file-format.js'
 import { formatPrRowJson } from './pr-json-format.js'
-import { pageStore } from './pr-store.js'
+import { pageUnfilteredExport } from './pr-store.js'
 import type { PrStore } from './pr-store.js'
 import { formatHeader, formatPrservToolBatch } from './prserv-tool-format.js'
 import type { PrTableInfo } from './prserv-tool-format.js'
@@ -19,7 +20,7 @@ export type TextSink = (text: string) => Promise<void>
 export const DEFAULT_EXPORT_PAGE_ROWS = 5_000
 
 /** The store calls a streamed export makes. */
-export type StreamedExportStore = Pick<PrStore, 'exportPage' | 'exportRows'>
+export type StreamedExportStore = Pick<PrStore, 'exportPage' | 'exportMaximaPage' | 'exportRows'>
 
 /** The rows of `pages` as one JSON array, written a page at a time. Returns the row count. */
 export async function streamJsonExport(
@@ -41,23 +42,24 @@ export async function streamJsonExport(
 const VERSION_READS_IN_FLIGHT = 32
 
 /**
- * Every row as a `bitbake-prserv-tool` file: one batch per version, versions in order of
- * their first row. A first pass over the pages finds that order (holding only the versions);
- * then each version's rows are read on their own (a few reads in flight) and written as its
- * batch. Returns the row count.
+ * The rows of an unfiltered export (`history`: every row) as a `bitbake-prserv-tool` file:
+ * one batch per version, versions in order of their first row. A first pass over the pages
+ * finds that order (holding only the versions); then each version's rows are read on their
+ * own (a few reads in flight) and written as its batch. Returns the row count.
  */
 export async function streamPrservToolExport(
   store: StreamedExportStore,
   table: PrTableInfo,
+  history: boolean,
   sink: TextSink,
   pageRows = DEFAULT_EXPORT_PAGE_ROWS,
 ): Promise<number> {
   const versions = new Set<string>()
-  for await (const rows of pageStore(store, pageRows)) {
+  for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
     for (const row of rows) versions.add(row.version)
   }
   let count = 0
-  for await (const batch of readVersions(store, versions)) {
+  for await (const batch of readVersions(store, versions, history)) {
     if (batch.length === 0) continue
     await sink(formatPrservToolBatch(batch))
     count += batch.length
@@ -70,13 +72,14 @@ export async function streamPrservToolExport(
 async function* readVersions(
   store: StreamedExportStore,
   versions: Iterable<string>,
+  history: boolean,
 ): AsyncGenerator<readonly PrFileRow[]> {
   const reads: Promise<readonly PrFileRow[]>[] = []
   const pending = versions[Symbol.iterator]()
   const startRead = (): void => {
     const next = pending.next()
     if (next.done === true) return
-    const filter = { version: next.value, pkgarch: null, checksum: null, history: true }
+    const filter = { version: next.value, pkgarch: null, checksum: null, history }
     const read = store.exportRows(filter)
     // Awaited in turn below; a failure is reported there, not as an unhandled rejection.
     read.catch(() => undefined)

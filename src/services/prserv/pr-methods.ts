@@ -15,7 +15,7 @@ import {
   requireString,
 } from '../../rpc/params.js'
 import { DEFAULT_EXPORT_PAGE_ROWS } from './pr-export-stream.js'
-import { isFullHistoryExport, pageStore } from './pr-store.js'
+import { isFullHistoryExport, isUnfilteredExport, pageUnfilteredExport } from './pr-store.js'
 import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
 import type { PrService } from './pr-service.js'
 import { isRevision } from './revision.js'
@@ -169,19 +169,19 @@ function toWireRow(row: AuditedPrRow, audit: boolean): Record<string, string | n
 }
 
 /**
- * The reply to an unpaged full export (what BitBake's clients ask for), read and sent a page
- * at a time so that a table of any size goes out in bounded memory: the text encodeJson makes
- * of `{ metainfo, datainfo }` with every row in insertion order. Each page is its own
- * snapshot, so rows stored while it is sent may or may not be in it.
+ * The reply to an unpaged, unfiltered export (what BitBake's clients ask for), sent as its
+ * pages are read so that a table of any size goes out in bounded memory: the text encodeJson
+ * makes of `{ metainfo, datainfo }`, rows in insertion order. Each page is its own snapshot,
+ * so rows stored while it is sent may or may not be in it.
  */
-async function* fullExportReply(
-  service: PrService,
+async function* unfilteredExportReply(
+  pages: AsyncIterable<readonly AuditedPrRow[]>,
   metainfo: object,
   audit: boolean,
 ): AsyncGenerator<string> {
   yield `{"metainfo": ${encodeJson(metainfo)}, "datainfo": [`
   let separator = ''
-  for await (const rows of pageStore(service, DEFAULT_EXPORT_PAGE_ROWS)) {
+  for await (const rows of pages) {
     yield separator + rows.map((row) => encodeJson(toWireRow(row, audit))).join(', ')
     separator = ', '
   }
@@ -235,8 +235,9 @@ export function createPrMethods(service: PrService): readonly MethodDefinition<P
           const { rows, last } = await service.exportPage(p.page.after, p.page.limit)
           return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)), last }
         }
-        if (isFullHistoryExport(p.filter)) {
-          return new StreamedResult(fullExportReply(service, metainfo, p.audit))
+        if (isUnfilteredExport(p.filter)) {
+          const pages = pageUnfilteredExport(service, p.filter.history, DEFAULT_EXPORT_PAGE_ROWS)
+          return new StreamedResult(unfilteredExportReply(pages, metainfo, p.audit))
         }
         const rows = await service.exportRows(p.filter)
         return { metainfo, datainfo: rows.map((row) => toWireRow(row, p.audit)) }

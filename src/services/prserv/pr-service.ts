@@ -89,6 +89,11 @@ export class PrService {
     return this.#store.exportPage(after, limit)
   }
 
+  /** An unfiltered `export` without history, a page at a time (PrStore.exportMaximaPage). */
+  async exportMaximaPage(after: number, limit: number): Promise<ExportPage> {
+    return this.#store.exportMaximaPage(after, limit)
+  }
+
   /** Upstream chaining (prserv.md §5.1), with BitBake's defects fixed (docs/compat.md). */
   async #getPrWithUpstream(
     upstream: PrUpstream,

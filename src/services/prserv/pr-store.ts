@@ -162,6 +162,15 @@ export interface PrStore {
    */
   exportPage(after: number, limit: number): Promise<ExportPage>
 
+  /**
+   * exportPage for an unfiltered export without history: of the rows read (at positions
+   * above `after`, at most `limit` of them, in insertion order), those holding their
+   * package's numeric maximum, as `exportRows` keeps them; rows and maxima are read in one
+   * snapshot. `last` is the position of the last row read, so a page may be empty before the
+   * end; the end is a page whose `last` is `after`.
+   */
+  exportMaximaPage(after: number, limit: number): Promise<ExportPage>
+
   /** Every stored row of the given keys, with its position, in no particular order. */
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]>
 
@@ -198,15 +207,19 @@ export interface PrStore {
   close(): Promise<void>
 }
 
+/** Whether `filter` restricts no column (an empty string, like null, means all). */
+export function isUnfilteredExport(filter: ExportFilter): boolean {
+  return [filter.version, filter.pkgarch, filter.checksum].every(
+    (wanted) => wanted === null || wanted === '',
+  )
+}
+
 /**
  * Whether `filter` asks for every row (history, no filter): the export that `exportPage`
  * reads in pages.
  */
 export function isFullHistoryExport(filter: ExportFilter): boolean {
-  const isUnfiltered = [filter.version, filter.pkgarch, filter.checksum].every(
-    (wanted) => wanted === null || wanted === '',
-  )
-  return filter.history && isUnfiltered
+  return filter.history && isUnfilteredExport(filter)
 }
 
 /** Throws a RangeError unless `exportPage`'s arguments are a position and a positive count. */
@@ -223,14 +236,33 @@ export function requirePageArguments(after: number, limit: number): void {
  * Every row of `store`, `batchRows` at a time (`PrStore.exportPage`, which rejects a
  * `batchRows` that is not a positive integer).
  */
-export async function* pageStore(
+export function pageStore(
   store: Pick<PrStore, 'exportPage'>,
   batchRows: number,
 ): AsyncGenerator<readonly AuditedPrRow[]> {
+  return readPages((after) => store.exportPage(after, batchRows))
+}
+
+/**
+ * The rows of an unfiltered export (`history`: every row, else those holding their package's
+ * maximum), read `batchRows` at a time; pages with no such rows are left out.
+ */
+export function pageUnfilteredExport(
+  store: Pick<PrStore, 'exportPage' | 'exportMaximaPage'>,
+  history: boolean,
+  batchRows: number,
+): AsyncGenerator<readonly AuditedPrRow[]> {
+  if (history) return pageStore(store, batchRows)
+  return readPages((after) => store.exportMaximaPage(after, batchRows))
+}
+
+async function* readPages(
+  read: (after: number) => Promise<ExportPage>,
+): AsyncGenerator<readonly AuditedPrRow[]> {
   for (let after = 0; ;) {
-    const page = await store.exportPage(after, batchRows)
-    if (page.rows.length === 0) return
-    yield page.rows
+    const page = await read(after)
+    if (page.last === after) return
+    if (page.rows.length > 0) yield page.rows
     after = page.last
   }
 }

@@ -46,6 +46,28 @@ export async function exportPrPage(sql: Sql, after: number, limit: number): Prom
   return { rows: rows.map(toAuditedRow), last: last === undefined ? after : Number(last.id) }
 }
 
+/**
+ * `PrStore.exportMaximaPage`: the rows read as by exportPrPage, each with whether it holds its
+ * package's maximum (one statement, so one snapshot); those that do.
+ */
+export async function exportPrMaximaPage(
+  sql: Sql,
+  after: number,
+  limit: number,
+): Promise<ExportPage> {
+  const rows = await sql<(ExportedRow & { id: string; holds_max: boolean })[]>`
+    SELECT r.id, r.version, r.pkgarch, r.checksum, r.value, r.created_at, r.peer,
+      coalesce(r.sort_key = (SELECT max(m.sort_key) FROM prmain m
+        WHERE m.version = r.version AND m.pkgarch = r.pkgarch), false) AS holds_max
+    FROM prmain r
+    WHERE r.id > ${after} AND r.version <> '' ORDER BY r.id LIMIT ${limit}`
+  const last = rows.at(-1)
+  return {
+    rows: rows.filter((row) => row.holds_max).map(toAuditedRow),
+    last: last === undefined ? after : Number(last.id),
+  }
+}
+
 /** `PrStore.findRows`: the rows of `keys`, read through BitBake's key (one statement). */
 export async function findPrRows(sql: Sql, keys: readonly PrKey[]): Promise<PositionedPrRow[]> {
   const rows = await sql<

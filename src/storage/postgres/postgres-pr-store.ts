@@ -30,7 +30,13 @@ import { runAllocationBatch } from './postgres-batch-executor.js'
 import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
 import { AllocationBatcher } from './postgres-batcher.js'
 import { toStorageError } from './postgres-errors.js'
-import { exportPrPage, exportPrRows, findPrRows, prRowStats } from './postgres-export.js'
+import {
+  exportPrMaximaPage,
+  exportPrPage,
+  exportPrRows,
+  findPrRows,
+  prRowStats,
+} from './postgres-export.js'
 import { importPrRows } from './postgres-import.js'
 import { migratePostgresSchema, requireCurrentSchema } from './postgres-migrations.js'
 import { OptimisticAllocation } from './postgres-optimistic.js'
@@ -262,6 +268,11 @@ export class PostgresPrStore implements PrStore {
   async exportPage(after: number, limit: number): Promise<ExportPage> {
     requirePageArguments(after, limit)
     return this.#pool.run('export', (sql) => exportPrPage(sql, after, limit))
+  }
+
+  async exportMaximaPage(after: number, limit: number): Promise<ExportPage> {
+    requirePageArguments(after, limit)
+    return this.#pool.run('export', (sql) => exportPrMaximaPage(sql, after, limit))
   }
 
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {

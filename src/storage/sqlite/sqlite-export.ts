@@ -107,6 +107,12 @@ export class SqlitePrExporter {
     return { rows: rows.map(toAuditedRow), last: rows.at(-1)?.position ?? after }
   }
 
+  /** `PrStore.exportMaximaPage`; call it inside `SqlitePrQueries.read`. */
+  exportMaximaPage(after: number, limit: number): ExportPage {
+    const page = this.exportPage(after, limit)
+    return { rows: this.#keepPackageMaxima(page.rows), last: page.last }
+  }
+
   /** `PrStore.findRows`; call it inside `SqlitePrQueries.read`. */
   findRows(keys: readonly PrKey[]): PositionedPrRow[] {
     const statement = this.#keyRows()

@@ -246,6 +246,11 @@ export class SqlitePrStore implements PrStore {
     return this.#read(() => this.#exporter.exportPage(after, limit))
   }
 
+  async exportMaximaPage(after: number, limit: number): Promise<ExportPage> {
+    requirePageArguments(after, limit)
+    return this.#read(() => this.#exporter.exportMaximaPage(after, limit))
+  }
+
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
     return this.#read(() => this.#exporter.findRows(keys))
   }
