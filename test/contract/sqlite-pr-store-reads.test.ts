@@ -7,7 +7,9 @@
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import Database from 'better-sqlite3'
 import { StorageError } from '../../src/protocol/errors.js'
+import { CURRENT_SCHEMA_VERSION } from '../../src/storage/sqlite/sqlite-migrations.js'
 import { openSqlitePrStore } from '../../src/storage/sqlite/sqlite-pr-store.js'
 import {
   insertAsBitBake,
@@ -20,6 +22,7 @@ const ORIGIN = { peer: '198.51.100.7:52000' }
 const V = 'bar-2.0-r0'
 const P = 'core2-64'
 const key = (checksum: string) => ({ version: V, pkgarch: P, checksum })
+const PKG = { version: V, pkgarch: P }
 
 void test('sqlite pr store: our own allocation invalidates cached get-pr answers', async (t) => {
   const path = await tempDatabasePath(t)
@@ -137,7 +140,53 @@ void test('sqlite pr store: schema 1 files lose the per-checksum index on open',
     .prepare("SELECT value FROM prserv_meta WHERE key = 'schema_version'")
     .pluck()
     .get()
-  assert.equal(version, '2')
+  assert.equal(version, String(CURRENT_SCHEMA_VERSION))
   assert.equal(await store.getPr(key('a'), false, ORIGIN), '0')
   assert.equal(await store.getPr(key('b'), false, ORIGIN), '1')
+})
+
+/** A file whose PRMAIN stores values as numbers (INTEGER affinity), as other software makes. */
+function makeIntegerValuedFile(path: string): void {
+  const db = new Database(path)
+  db.exec(`CREATE TABLE PRMAIN (version TEXT NOT NULL, pkgarch TEXT NOT NULL,
+    checksum TEXT NOT NULL, value INTEGER, PRIMARY KEY (version, pkgarch, checksum, value))`)
+  const insert = db.prepare('INSERT INTO PRMAIN VALUES (?, ?, ?, ?)')
+  for (const [checksum, value] of [
+    ['a', 0],
+    ['b', 9],
+    ['c', 10],
+  ] as const) {
+    insert.run(V, P, checksum, value)
+  }
+  db.close()
+}
+
+void test('sqlite pr store: values PRMAIN stores as numbers count in every maximum', async (t) => {
+  const path = await tempDatabasePath(t)
+  makeIntegerValuedFile(path)
+  const store = await openStoreFor(t, { path, readOnly: false })
+  assert.equal(await store.maxPackagePr(PKG), '10')
+  assert.equal(await store.getPr(key('new'), false, ORIGIN), '11')
+  assert.equal(await store.getPr(key('a'), false, ORIGIN), '12')
+  const noHistory = { version: null, pkgarch: null, checksum: null, history: false }
+  const maxima = await store.exportRows(noHistory)
+  assert.deepEqual(
+    maxima.map((row) => `${row.checksum}:${row.value ?? 'null'}`),
+    ['a:12'],
+  )
+})
+
+void test('sqlite pr store: schema 2 files get the sort keys of numeric values on open', async (t) => {
+  const path = await tempDatabasePath(t)
+  makeIntegerValuedFile(path)
+  const created = await openSqlitePrStore({ path, readOnly: false })
+  await created.close()
+  // What earlier builds left behind: no sort key for values stored as numbers.
+  const old = new Database(path)
+  t.after(() => old.close())
+  old.exec('UPDATE prserv_order SET sort_key = NULL')
+  old.exec("UPDATE prserv_meta SET value = '2' WHERE key = 'schema_version'")
+  const store = await openStoreFor(t, { path, readOnly: false })
+  assert.equal(await store.maxPackagePr(PKG), '10')
+  assert.equal(await store.getPr(key('new'), true, ORIGIN), '11')
 })

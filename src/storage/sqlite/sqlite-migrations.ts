@@ -10,6 +10,7 @@ import {
   ORDER_TABLE_DDL,
   readSchemaVersion,
 } from './sqlite-schema.js'
+import { storedValueSortKey } from './sqlite-order-index.js'
 
 /** One schema step. `version` numbers are consecutive from 1. */
 interface Migration {
@@ -33,6 +34,23 @@ const MIGRATIONS: readonly Migration[] = [
     description: 'checksum values read through PRMAIN: drop prserv_order_by_checksum',
     apply: (db) => {
       db.exec('DROP INDEX IF EXISTS prserv_order_by_checksum')
+    },
+  },
+  {
+    version: 3,
+    description: 'sort keys of values PRMAIN stores as numbers (earlier builds left them NULL)',
+    apply: (db) => {
+      // Such rows were ignored by every maximum, so allocation could repeat their values.
+      const missing = db.prepare<[], { rid: number; value: unknown }>(
+        'SELECT rid, value FROM prserv_order WHERE sort_key IS NULL AND value IS NOT NULL',
+      )
+      const update = db.prepare<[string, number]>(
+        'UPDATE prserv_order SET sort_key = ? WHERE rid = ?',
+      )
+      for (const { rid, value } of missing.all()) {
+        const key = storedValueSortKey(value)
+        if (key !== null) update.run(key, rid)
+      }
     },
   },
 ]

@@ -10,7 +10,7 @@ import type {
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
-import { ORDER_INDEX_DDL, ORDER_TABLE_DDL } from './sqlite-schema.js'
+import { ORDER_INDEX_DDL, ORDER_TABLE_DDL, toStoredValue } from './sqlite-schema.js'
 
 /** How many `prserv_order` rows the start-up check compares with PRMAIN. */
 export const ORDER_SPOT_CHECK_SAMPLES = 64
@@ -18,13 +18,21 @@ export const ORDER_SPOT_CHECK_SAMPLES = 64
 const SORT_KEY_FUNCTION = 'prserv_sort_key'
 
 /**
+ * The sort key of a PRMAIN value as SQLite returns it: the key of the text every read presents
+ * (toStoredValue), so that a value stored as a number (a `value` column of INTEGER affinity,
+ * as in files other software made) orders like its text.
+ */
+export function storedValueSortKey(raw: unknown): string | null {
+  const value = toStoredValue(raw)
+  return value === null ? null : revisionSortKey(value)
+}
+
+/**
  * Registers `prserv_sort_key(value)` on this connection only. It is used in our DML, never in
  * the schema, so BitBake (which lacks the function) can still open and write the file.
  */
 export function registerSortKeyFunction(db: Database.Database): void {
-  db.function(SORT_KEY_FUNCTION, { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' ? revisionSortKey(value) : null,
-  )
+  db.function(SORT_KEY_FUNCTION, { deterministic: true }, storedValueSortKey)
 }
 
 /**
