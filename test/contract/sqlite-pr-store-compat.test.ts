@@ -172,6 +172,8 @@ void test('sqlite pr store: a read-only store on a BitBake-only file scans, neve
     nohist.map((row) => [row.checksum, row.value, row.createdAt]),
     [['b', '10', null]],
   )
+  assert.deepEqual(await store.exportMaximaPage(0, 2), { rows: nohist, last: 2 })
+  assert.deepEqual(await store.exportMaximaPage(2, 2), { rows: [], last: 3 })
   await assert.rejects(store.importOne(key('c'), '1', ORIGIN), { name: 'ReadOnlyError' })
   const check = new Database(path, { readonly: true })
   assert.deepEqual(schemaNames(check), namesBefore)
@@ -224,4 +226,21 @@ void test('sqlite pr store: old PRMAIN layouts are refused, old tables can be li
   const fresh = await tempDatabasePath(t)
   await (await openStoreFor(t, { path: fresh, readOnly: false })).close()
   assert.deepEqual(listLegacyRows(fresh), [])
+})
+
+void test('sqlite pr store: rows BitBake appends count in no-history export pages at once', async (t) => {
+  const path = await tempDatabasePath(t)
+  const store = await openStoreFor(t, { path, readOnly: false })
+  assert.equal(await store.getPr(key('a'), false, ORIGIN), '0')
+  assert.equal(await store.getPr(key('b'), false, ORIGIN), '1')
+  // Appended behind the store's back: not in its index until the next write catches up.
+  const bitbake = openAsBitBake(path)
+  insertAsBitBake(bitbake, [[V, P, 'c', '7']])
+  bitbake.close()
+  const page = await store.exportMaximaPage(0, 10)
+  assert.deepEqual(
+    page.rows.map((row) => [row.checksum, row.value]),
+    [['c', '7']],
+  )
+  assert.equal(page.last, 3)
 })

@@ -13,6 +13,7 @@ import type {
   RowStats,
 } from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
+import { storedValueSortKey } from './sqlite-order-index.js'
 import type { SqlitePrQueries } from './sqlite-queries.js'
 import { toStoredValue } from './sqlite-schema.js'
 
@@ -36,6 +37,11 @@ interface PageParams {
 
 interface PagedRow extends ExportRow {
   readonly position: number
+}
+
+interface MaximaRow extends PagedRow {
+  /** The largest sort key of the row's package. */
+  readonly maxKey: string | null
 }
 
 interface KeyRow {
@@ -68,6 +74,7 @@ export class SqlitePrExporter {
   readonly #queries: SqlitePrQueries
   readonly #statements = new Map<string, Database.Statement<FilterParams, ExportRow>>()
   #pageStatement: Database.Statement<PageParams, PagedRow> | null = null
+  #maximaStatement: Database.Statement<PageParams, MaximaRow> | null = null
   #keyStatement: Database.Statement<PrKey, KeyRow> | null = null
 
   constructor(db: Database.Database, queries: SqlitePrQueries) {
@@ -109,8 +116,26 @@ export class SqlitePrExporter {
 
   /** `PrStore.exportMaximaPage`; call it inside `SqlitePrQueries.read`. */
   exportMaximaPage(after: number, limit: number): ExportPage {
-    const page = this.exportPage(after, limit)
-    return { rows: this.#keepPackageMaxima(page.rows), last: page.last }
+    if (this.#queries.hasUnindexedRows()) {
+      const page = this.exportPage(after, limit)
+      return { rows: this.#keepPackageMaxima(page.rows), last: page.last }
+    }
+    // Every row is indexed: each comes with its package's largest sort key (an index probe),
+    // instead of a maximum read per package of the page.
+    const maxKey =
+      '(SELECT max(x.sort_key) FROM prserv_order x ' +
+      'WHERE x.version = m.version AND x.pkgarch = m.pkgarch) AS maxKey'
+    this.#maximaStatement ??= this.#db.prepare<PageParams, MaximaRow>(
+      INDEXED_SELECT.replace('SELECT ', 'SELECT m.rowid AS position, ').replace(
+        ' FROM PRMAIN m ',
+        `, ${maxKey} FROM PRMAIN m `,
+      ) + " WHERE m.rowid > @after AND m.version <> '' ORDER BY m.rowid LIMIT @limit",
+    )
+    const rows = this.#maximaStatement.all({ after, limit })
+    const kept = rows.filter(
+      (row) => row.maxKey !== null && storedValueSortKey(row.value) === row.maxKey,
+    )
+    return { rows: kept.map(toAuditedRow), last: rows.at(-1)?.position ?? after }
   }
 
   /** `PrStore.findRows`; call it inside `SqlitePrQueries.read`. */

@@ -40,6 +40,9 @@ export const READ_SQL = {
     '(SELECT coalesce(max(rid), 0) FROM prserv_order) ' +
     'AND +version = @version AND +pkgarch = @pkgarch ORDER BY rowid',
   packageRows: `SELECT checksum, value FROM PRMAIN WHERE ${PACKAGE} ORDER BY rowid`,
+  anyTail:
+    'SELECT 1 AS found FROM PRMAIN WHERE rowid > ' +
+    '(SELECT coalesce(max(rid), 0) FROM prserv_order) LIMIT 1',
 } as const
 
 interface TailRow {
@@ -133,6 +136,17 @@ export class SqlitePrQueries implements PrReader {
     return maxRevision([valueOf(indexed), ...tail])
   }
 
+  /**
+   * Whether some PRMAIN row of this snapshot is not in `prserv_order` (a stale or missing
+   * index, or rows other software appended since the last catch-up), so that the indexed
+   * reads alone would miss it. Call it inside `read`.
+   */
+  hasUnindexedRows(): boolean {
+    if (this.#indexed === null) return true
+    if (this.#isCaughtUp) return false
+    return this.#indexed.anyTail.get() !== undefined
+  }
+
   hasPackage(pkg: PackageKey): boolean {
     const indexed = this.#indexed?.hasPackage.get(packageParams(pkg))
     return indexed !== undefined || this.#tailRows(pkg).length > 0
@@ -169,6 +183,7 @@ interface IndexedStatements {
   readonly packageMax: Database.Statement<PackageParams, ValueRow>
   readonly maxUnderBase: Database.Statement<BaseParams, ValueRow>
   readonly hasPackage: Database.Statement<PackageParams, FoundRow>
+  readonly anyTail: Database.Statement<[], FoundRow>
 }
 
 function prepareIndexed(db: Database.Database): IndexedStatements {
@@ -176,6 +191,7 @@ function prepareIndexed(db: Database.Database): IndexedStatements {
     packageMax: db.prepare<PackageParams, ValueRow>(READ_SQL.packageMax),
     maxUnderBase: db.prepare<BaseParams, ValueRow>(READ_SQL.maxUnderBase),
     hasPackage: db.prepare<PackageParams, FoundRow>(READ_SQL.hasPackage),
+    anyTail: db.prepare<[], FoundRow>(READ_SQL.anyTail),
   }
 }
 
