@@ -20,7 +20,11 @@ import {
 import type { TextSink } from '../services/prserv/pr-export-stream.js'
 import { isUnfilteredExport, pageUnfilteredExport } from '../services/prserv/pr-store.js'
 import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
-import { formatPrservToolFile } from '../services/prserv/prserv-tool-format.js'
+import {
+  formatHeader,
+  formatPrservToolFile,
+  PrservToolFileBuilder,
+} from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { openToolStore, parseDataTarget } from './data-target.js'
@@ -90,15 +94,20 @@ async function exportFromServer(
     if (options.format === 'json') {
       return await writeOutput(options, env, (write) => streamJsonExport(rowsOf(pages), write))
     }
-    // The prserv-tool file groups rows by version: it is built whole.
-    const rows: PrFileRow[] = []
+    // The prserv-tool file groups rows by version: its lines are gathered, then written.
+    const builder = new PrservToolFileBuilder()
     let table: PrTableInfo = PR_COLUMN_INFO
+    let count = 0
     for await (const page of pages) {
       table = page.table
-      for (const row of page.rows) rows.push(row)
+      for (const row of page.rows) builder.add(row)
+      count += page.rows.length
     }
-    await writeOutput(options, env, (write) => write(formatFile(rows, table, options)))
-    return rows.length
+    return await writeOutput(options, env, async (write) => {
+      for (const text of builder.batchTexts()) await write(text)
+      await write(formatHeader(table))
+      return count
+    })
   } finally {
     await client.close()
   }
@@ -146,8 +155,9 @@ function readFormat(opts: Readonly<Record<string, unknown>>): PrFileFormat {
 const EXPORT_HELP =
   '\nThe prserv-tool format is what `bitbake-prserv-tool export` writes (PRAUTO lines,\n' +
   'column table, PRSERV_LOCKDOWN); JSON is an array of rows, with "created" and "peer"\n' +
-  'when the source keeps an audit trail. A full export (--history, no filter) is read in\n' +
-  'pages, from a database or from our servers; rows stored meanwhile may or may not be in it.\n' +
+  'when the source keeps an audit trail. An unfiltered export is read in pages from a\n' +
+  'database, and with --history from our servers; rows stored meanwhile may or may not\n' +
+  'be in it.\n' +
   'Exit status: 0 done, 1 failed, 2 bad usage.\n' +
   '\nExamples:\n' +
   '  prserv export --server 127.0.0.1:8585 prserv.inc\n' +

@@ -137,10 +137,12 @@ void test('tools cli: migrate copies a database in pages, in a heap smaller than
 
 void test('tools cli: a full export and its import stream, in a heap smaller than their rows', async (t) => {
   const dir = await makeTempDir(t)
-  const rowCount = 60_000
+  const rowCount = 150_000
   makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
-  // Building the whole file (as before streaming) ran out of this heap for these rows.
-  const heap = ['--max-old-space-size=24']
+  // Building the whole file (as before streaming) ran out of 24 MB for 60,000 rows; reading
+  // the whole file to import it ran out of 40 MB for these rows. Streaming needs about 20 MB
+  // whatever the rows (a CLI's modules included), so the cap leaves room for the collector.
+  const heap = ['--max-old-space-size=32']
   for (const format of ['prserv-tool', 'json']) {
     const args = ['export', '-d', 'big.sqlite3', '--history', '--format', format, 'out']
     const exported = await prserv(args, dir, '', heap)
@@ -149,7 +151,6 @@ void test('tools cli: a full export and its import stream, in a heap smaller tha
     const text = await readFile(join(dir, 'out'), 'utf8')
     const rowLines = text.split('\n').filter((line) => /^(PRAUTO\$| {2}\{)/.test(line))
     assert.equal(rowLines.length, rowCount, format)
-    // Reading the whole file (as before imports streamed) ran out of this heap too.
     const imported = await prserv(['import', '-d', `${format}.sqlite3`, 'out'], dir, '', heap)
     assert.equal(imported.code, 0, imported.stderr)
     assert.match(
@@ -163,9 +164,9 @@ void test('tools cli: a server sends an unpaged full export in a heap smaller th
   const dir = await makeTempDir(t)
   const rowCount = 60_000
   makeLargeBitBakeFile(join(dir, 'big.sqlite3'), rowCount)
-  // Building the whole reply (as before it was sent in pages) ran out of this heap.
+  // Building the whole reply (as before it was sent in pages) ran out of 40 MB.
   const args = ['--database', join(dir, 'big.sqlite3'), '--bind', '127.0.0.1:0']
-  const { child, addresses } = await startCliServer(t, args, 1, ['--max-old-space-size=24'])
+  const { child, addresses } = await startCliServer(t, args, 1, ['--max-old-space-size=32'])
   const request =
     '{"export": {"version": null, "pkgarch": null, "checksum": null, "history": true}}'
   const reply = await rawSession(addresses[0] ?? '', `PRSERVICE 1.0\n\n${request}\n`)

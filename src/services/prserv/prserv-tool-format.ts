@@ -53,37 +53,64 @@ function pad(value: PythonScalar, width: number): string {
  * as strings (docs/compat.md).
  */
 export function formatPrservToolFile(rows: readonly PrFileRow[], table: PrTableInfo): string {
-  const batches = new Map<string, PrFileRow[]>()
-  for (const row of rows) {
-    const batch = batches.get(row.version)
-    if (batch === undefined) batches.set(row.version, [row])
-    else batch.push(row)
-  }
-  let text = ''
-  for (const batch of batches.values()) text += formatPrservToolBatch(batch)
-  return text + formatHeader(table)
+  return formatPrservToolBatch(rows) + formatHeader(table)
 }
 
 /**
- * One version's batch: its rows' `PRAUTO$` lines in the order given, then one `PRAUTO_` line
- * per pkgarch (in order of first appearance) with the numeric maximum.
+ * The data lines of `rows`: for each version (in order of first appearance) its rows'
+ * `PRAUTO$` lines in the order given, then one `PRAUTO_` line per pkgarch (in order of first
+ * appearance) with the numeric maximum. Given one version's rows: that version's batch.
  */
-export function formatPrservToolBatch(batch: readonly PrFileRow[]): string {
-  const byArch = new Map<string, PrFileRow[]>()
-  let text = ''
-  for (const row of batch) {
+export function formatPrservToolBatch(rows: readonly PrFileRow[]): string {
+  const builder = new PrservToolFileBuilder()
+  for (const row of rows) builder.add(row)
+  return [...builder.batchTexts()].join('')
+}
+
+/** A pkgarch's `PRAUTO_` line so far: its first value, and its largest revision. */
+interface ArchMaximum {
+  readonly first: string | null
+  max: string | null
+}
+
+interface VersionBatch {
+  lines: string
+  readonly arches: Map<string, ArchMaximum>
+}
+
+/**
+ * formatPrservToolFile for rows given one by one: each row becomes its `PRAUTO$` line at once,
+ * kept with its version's batch, along with the running maximum of each pkgarch. It holds the
+ * file's lines, not the rows.
+ */
+export class PrservToolFileBuilder {
+  readonly #batches = new Map<string, VersionBatch>()
+
+  add(row: PrFileRow): void {
     const { version, pkgarch, checksum, value } = row
-    text += `PRAUTO$${version}$${pkgarch}$${checksum} = "${pythonStr(value)}"\n`
-    const group = byArch.get(pkgarch)
-    if (group === undefined) byArch.set(pkgarch, [row])
-    else group.push(row)
+    let batch = this.#batches.get(version)
+    if (batch === undefined) {
+      batch = { lines: '', arches: new Map() }
+      this.#batches.set(version, batch)
+    }
+    batch.lines += `PRAUTO$${version}$${pkgarch}$${checksum} = "${pythonStr(value)}"\n`
+    const arch = batch.arches.get(pkgarch)
+    // maxRevision keeps the first of equal values, so a running maximum gives the same.
+    if (arch === undefined) batch.arches.set(pkgarch, { first: value, max: maxRevision([value]) })
+    else arch.max = maxRevision([arch.max, value])
   }
-  for (const [pkgarch, group] of byArch) {
-    // Values that are no revisions cannot be compared: the first row's value stands in.
-    const max = maxRevision(group.map((row) => row.value)) ?? group[0]?.value ?? null
-    text += `PRAUTO_${group[0]?.version ?? ''}_${pkgarch} = "${pythonStr(max)}"\n`
+
+  /** Each version's batch text, versions in order of their first row. */
+  *batchTexts(): Generator<string> {
+    for (const [version, batch] of this.#batches) {
+      let text = batch.lines
+      for (const [pkgarch, arch] of batch.arches) {
+        // Values that are no revisions cannot be compared: the first row's value stands in.
+        text += `PRAUTO_${version}_${pkgarch} = "${pythonStr(arch.max ?? arch.first)}"\n`
+      }
+      yield text
+    }
   }
-  return text
 }
 
 /** The header block (from the colinfo export) and the lock-down line. */
