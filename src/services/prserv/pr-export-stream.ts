@@ -9,7 +9,7 @@ import type { PrFileRow } from './pr-file-format.js'
 import { formatPrRowJson } from './pr-json-format.js'
 import { pageUnfilteredExport } from './pr-store.js'
 import type { PrStore } from './pr-store.js'
-import { formatHeader, formatPrservToolBatch } from './prserv-tool-format.js'
+import { formatHeader, formatPrservToolBatch, PrservToolFileBuilder } from './prserv-tool-format.js'
 import type { PrTableInfo } from './prserv-tool-format.js'
 
 /** Takes the next piece of text; resolves once it may be given more. */
@@ -43,9 +43,12 @@ const VERSION_READS_IN_FLIGHT = 32
 
 /**
  * The rows of an unfiltered export (`history`: every row) as a `bitbake-prserv-tool` file:
- * one batch per version, versions in order of their first row. A first pass over the pages
- * finds that order (holding only the versions); then each version's rows are read on their
- * own (a few reads in flight) and written as its batch. Returns the row count.
+ * one batch per version, versions in order of their first row. With history, a first pass
+ * over the pages finds that order (holding only the versions); then each version's rows are
+ * read on their own (a few reads in flight) and written as its batch. Without history the
+ * file has a row or two per package, so one pass gathers its lines (PrservToolFileBuilder)
+ * and writes them: per-version reads would cost a round trip a package. Returns the row
+ * count.
  */
 export async function streamPrservToolExport(
   store: StreamedExportStore,
@@ -54,15 +57,24 @@ export async function streamPrservToolExport(
   sink: TextSink,
   pageRows = DEFAULT_EXPORT_PAGE_ROWS,
 ): Promise<number> {
-  const versions = new Set<string>()
-  for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
-    for (const row of rows) versions.add(row.version)
-  }
   let count = 0
-  for await (const batch of readVersions(store, versions, history)) {
-    if (batch.length === 0) continue
-    await sink(formatPrservToolBatch(batch))
-    count += batch.length
+  if (history) {
+    const versions = new Set<string>()
+    for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
+      for (const row of rows) versions.add(row.version)
+    }
+    for await (const batch of readVersions(store, versions, history)) {
+      if (batch.length === 0) continue
+      await sink(formatPrservToolBatch(batch))
+      count += batch.length
+    }
+  } else {
+    const builder = new PrservToolFileBuilder()
+    for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
+      for (const row of rows) builder.add(row)
+      count += rows.length
+    }
+    for (const text of builder.batchTexts()) await sink(text)
   }
   await sink(formatHeader(table))
   return count

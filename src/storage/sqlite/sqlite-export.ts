@@ -68,6 +68,30 @@ const SCAN_SELECT =
   'SELECT m.version AS version, m.pkgarch AS pkgarch, m.checksum AS checksum, ' +
   'm.value AS value, NULL AS createdAt, NULL AS peer FROM PRMAIN m'
 
+/** Registered on the export connection: storedValueSortKey, for PRMAIN without the index. */
+const READ_SORT_KEY_FUNCTION = 'prserv_read_sort_key'
+
+/** An export page with each row's package maximum sort key, through `prserv_order`. */
+const INDEXED_MAXIMA_SQL =
+  INDEXED_SELECT.replace('SELECT ', 'SELECT m.rowid AS position, ').replace(
+    ' FROM PRMAIN m ',
+    ', (SELECT max(x.sort_key) FROM prserv_order x ' +
+      'WHERE x.version = m.version AND x.pkgarch = m.pkgarch) AS maxKey FROM PRMAIN m ',
+  ) + " WHERE m.rowid > @after AND m.version <> '' ORDER BY m.rowid LIMIT @limit"
+
+/** The same from PRMAIN alone: each package of the page is read once. */
+const SCAN_MAXIMA_SQL =
+  'WITH page AS (SELECT rowid AS position, version, pkgarch, checksum, value FROM PRMAIN ' +
+  "WHERE rowid > @after AND version <> '' ORDER BY rowid LIMIT @limit), " +
+  'maxima AS (SELECT p.version AS version, p.pkgarch AS pkgarch, ' +
+  `(SELECT max(${READ_SORT_KEY_FUNCTION}(x.value)) FROM PRMAIN x ` +
+  'WHERE x.version = p.version AND x.pkgarch = p.pkgarch) AS maxKey ' +
+  'FROM (SELECT DISTINCT version, pkgarch FROM page) p) ' +
+  'SELECT page.position AS position, page.version AS version, page.pkgarch AS pkgarch, ' +
+  'page.checksum AS checksum, page.value AS value, NULL AS createdAt, NULL AS peer, ' +
+  'maxima.maxKey AS maxKey FROM page JOIN maxima ' +
+  'ON maxima.version = page.version AND maxima.pkgarch = page.pkgarch ORDER BY page.position'
+
 /** Runs exports over one connection, caching one statement per filter combination. */
 export class SqlitePrExporter {
   readonly #db: Database.Database
@@ -80,6 +104,7 @@ export class SqlitePrExporter {
   constructor(db: Database.Database, queries: SqlitePrQueries) {
     this.#db = db
     this.#queries = queries
+    db.function(READ_SORT_KEY_FUNCTION, { deterministic: true }, storedValueSortKey)
   }
 
   /**
@@ -116,20 +141,16 @@ export class SqlitePrExporter {
 
   /** `PrStore.exportMaximaPage`; call it inside `SqlitePrQueries.read`. */
   exportMaximaPage(after: number, limit: number): ExportPage {
-    if (this.#queries.hasUnindexedRows()) {
+    const { isIndexed } = this.#queries
+    if (isIndexed && this.#queries.hasUnindexedRows()) {
+      // Rows other software appended since the last catch-up: the maxima include them.
       const page = this.exportPage(after, limit)
       return { rows: this.#keepPackageMaxima(page.rows), last: page.last }
     }
-    // Every row is indexed: each comes with its package's largest sort key (an index probe),
-    // instead of a maximum read per package of the page.
-    const maxKey =
-      '(SELECT max(x.sort_key) FROM prserv_order x ' +
-      'WHERE x.version = m.version AND x.pkgarch = m.pkgarch) AS maxKey'
+    // Each row comes with its package's largest sort key: from the index, or (without one)
+    // computed once per package of the page, instead of a maximum read per package.
     this.#maximaStatement ??= this.#db.prepare<PageParams, MaximaRow>(
-      INDEXED_SELECT.replace('SELECT ', 'SELECT m.rowid AS position, ').replace(
-        ' FROM PRMAIN m ',
-        `, ${maxKey} FROM PRMAIN m `,
-      ) + " WHERE m.rowid > @after AND m.version <> '' ORDER BY m.rowid LIMIT @limit",
+      isIndexed ? INDEXED_MAXIMA_SQL : SCAN_MAXIMA_SQL,
     )
     const rows = this.#maximaStatement.all({ after, limit })
     const kept = rows.filter(
