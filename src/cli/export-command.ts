@@ -16,15 +16,12 @@ import {
   DEFAULT_EXPORT_PAGE_ROWS,
   streamJsonExport,
   streamPrservToolExport,
+  writeGatheredPrservTool,
 } from '../services/prserv/pr-export-stream.js'
 import type { TextSink } from '../services/prserv/pr-export-stream.js'
 import { isUnfilteredExport, pageUnfilteredExport } from '../services/prserv/pr-store.js'
 import type { ExportFilter, PrStore } from '../services/prserv/pr-store.js'
-import {
-  formatHeader,
-  formatPrservToolFile,
-  PrservToolFileBuilder,
-} from '../services/prserv/prserv-tool-format.js'
+import { formatPrservToolFile } from '../services/prserv/prserv-tool-format.js'
 import type { PrTableInfo } from '../services/prserv/prserv-tool-format.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { openToolStore, parseDataTarget } from './data-target.js'
@@ -95,28 +92,27 @@ async function exportFromServer(
       return await writeOutput(options, env, (write) => streamJsonExport(rowsOf(pages), write))
     }
     // The prserv-tool file groups rows by version: its lines are gathered, then written.
-    const builder = new PrservToolFileBuilder()
     let table: PrTableInfo = PR_COLUMN_INFO
-    let count = 0
-    for await (const page of pages) {
+    const rows = rowsOf(pages, (page) => {
       table = page.table
-      for (const row of page.rows) builder.add(row)
-      count += page.rows.length
-    }
-    return await writeOutput(options, env, async (write) => {
-      for (const text of builder.batchTexts()) await write(text)
-      await write(formatHeader(table))
-      return count
     })
+    return await writeOutput(options, env, (write) =>
+      writeGatheredPrservTool(rows, () => table, write),
+    )
   } finally {
     await client.close()
   }
 }
 
+/** The rows of `pages`; `onPage` sees each page as it is read. */
 async function* rowsOf(
   pages: AsyncIterable<ServerExportPage>,
+  onPage: (page: ServerExportPage) => void = () => undefined,
 ): AsyncGenerator<readonly PrFileRow[]> {
-  for await (const page of pages) yield page.rows
+  for await (const page of pages) {
+    onPage(page)
+    yield page.rows
+  }
 }
 
 function formatFile(

@@ -7,7 +7,7 @@
  */
 import type { PrFileRow } from './pr-file-format.js'
 import { formatPrRowJson } from './pr-json-format.js'
-import { pageUnfilteredExport } from './pr-store.js'
+import { pageStore, pageUnfilteredExport } from './pr-store.js'
 import type { PrStore } from './pr-store.js'
 import { formatHeader, formatPrservToolBatch, PrservToolFileBuilder } from './prserv-tool-format.js'
 import type { PrTableInfo } from './prserv-tool-format.js'
@@ -46,9 +46,8 @@ const VERSION_READS_IN_FLIGHT = 32
  * one batch per version, versions in order of their first row. With history, a first pass
  * over the pages finds that order (holding only the versions); then each version's rows are
  * read on their own (a few reads in flight) and written as its batch. Without history the
- * file has a row or two per package, so one pass gathers its lines (PrservToolFileBuilder)
- * and writes them: per-version reads would cost a round trip a package. Returns the row
- * count.
+ * file has a row or two per package, so it is gathered in one pass (writeGatheredPrservTool):
+ * per-version reads would cost a round trip a package. Returns the row count.
  */
 export async function streamPrservToolExport(
   store: StreamedExportStore,
@@ -57,26 +56,41 @@ export async function streamPrservToolExport(
   sink: TextSink,
   pageRows = DEFAULT_EXPORT_PAGE_ROWS,
 ): Promise<number> {
+  if (!history) {
+    return writeGatheredPrservTool(pageUnfilteredExport(store, false, pageRows), () => table, sink)
+  }
+  const versions = new Set<string>()
+  for await (const rows of pageStore(store, pageRows)) {
+    for (const row of rows) versions.add(row.version)
+  }
   let count = 0
-  if (history) {
-    const versions = new Set<string>()
-    for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
-      for (const row of rows) versions.add(row.version)
-    }
-    for await (const batch of readVersions(store, versions, history)) {
-      if (batch.length === 0) continue
-      await sink(formatPrservToolBatch(batch))
-      count += batch.length
-    }
-  } else {
-    const builder = new PrservToolFileBuilder()
-    for await (const rows of pageUnfilteredExport(store, history, pageRows)) {
-      for (const row of rows) builder.add(row)
-      count += rows.length
-    }
-    for (const text of builder.batchTexts()) await sink(text)
+  for await (const batch of readVersions(store, versions)) {
+    if (batch.length === 0) continue
+    await sink(formatPrservToolBatch(batch))
+    count += batch.length
   }
   await sink(formatHeader(table))
+  return count
+}
+
+/**
+ * The rows of `pages` as a `bitbake-prserv-tool` file in one pass: their lines are gathered
+ * (PrservToolFileBuilder holds the lines, not the rows), then written, then the header of
+ * `table()`, asked once every page was read. Returns the row count.
+ */
+export async function writeGatheredPrservTool(
+  pages: AsyncIterable<readonly PrFileRow[]>,
+  table: () => PrTableInfo,
+  sink: TextSink,
+): Promise<number> {
+  const builder = new PrservToolFileBuilder()
+  let count = 0
+  for await (const rows of pages) {
+    for (const row of rows) builder.add(row)
+    count += rows.length
+  }
+  for (const text of builder.batchTexts()) await sink(text)
+  await sink(formatHeader(table()))
   return count
 }
 
@@ -84,14 +98,13 @@ export async function streamPrservToolExport(
 async function* readVersions(
   store: StreamedExportStore,
   versions: Iterable<string>,
-  history: boolean,
 ): AsyncGenerator<readonly PrFileRow[]> {
   const reads: Promise<readonly PrFileRow[]>[] = []
   const pending = versions[Symbol.iterator]()
   const startRead = (): void => {
     const next = pending.next()
     if (next.done === true) return
-    const filter = { version: next.value, pkgarch: null, checksum: null, history }
+    const filter = { version: next.value, pkgarch: null, checksum: null, history: true }
     const read = store.exportRows(filter)
     // Awaited in turn below; a failure is reported there, not as an unhandled rejection.
     read.catch(() => undefined)

@@ -113,8 +113,7 @@ export class PrRowsJsonParser implements PrFileParser {
     }
     if (this.#state === 'array') this.#scanArray(piece)
     if (this.#state === 'after' && /\S/.test(this.#text)) {
-      piece.problems.push({ where: 'file', message: 'unexpected text after the array of rows' })
-      this.#state = 'stopped'
+      this.#stop(piece, 'file', 'unexpected text after the array of rows')
     }
     if (this.#state === 'after') this.#text = ''
   }
@@ -178,23 +177,25 @@ export class PrRowsJsonParser implements PrFileParser {
     this.#rowCount++
     const where = `row ${this.#rowCount}`
     if (!/\S/.test(text)) {
-      piece.problems.push({ where, message: 'no row here (a comma too many?); reading stopped' })
-      this.#state = 'stopped'
-      this.#text = ''
-      return false
+      return this.#stop(piece, where, 'no row here (a comma too many?); reading stopped')
     }
     let item: unknown
     try {
       item = JSON.parse(text)
     } catch (error: unknown) {
       const reason = error instanceof Error ? error.message : String(error)
-      piece.problems.push({ where, message: `invalid JSON (${reason}); reading stopped` })
-      this.#state = 'stopped'
-      this.#text = ''
-      return false
+      return this.#stop(piece, where, `invalid JSON (${reason}); reading stopped`)
     }
     addRow(item, where, piece)
     return true
+  }
+
+  /** Reports `message` and ignores the rest of the file; false, for #takeRow. */
+  #stop(piece: ParsedPiece, where: string, message: string): false {
+    piece.problems.push({ where, message })
+    this.#state = 'stopped'
+    this.#text = ''
+    return false
   }
 }
 

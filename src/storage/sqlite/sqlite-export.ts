@@ -13,7 +13,11 @@ import type {
   RowStats,
 } from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
-import { storedValueSortKey } from './sqlite-order-index.js'
+import {
+  registerSortKeyFunction,
+  SORT_KEY_FUNCTION,
+  storedValueSortKey,
+} from './sqlite-order-index.js'
 import type { SqlitePrQueries } from './sqlite-queries.js'
 import { toStoredValue } from './sqlite-schema.js'
 
@@ -68,9 +72,6 @@ const SCAN_SELECT =
   'SELECT m.version AS version, m.pkgarch AS pkgarch, m.checksum AS checksum, ' +
   'm.value AS value, NULL AS createdAt, NULL AS peer FROM PRMAIN m'
 
-/** Registered on the export connection: storedValueSortKey, for PRMAIN without the index. */
-const READ_SORT_KEY_FUNCTION = 'prserv_read_sort_key'
-
 /** An export page with each row's package maximum sort key, through `prserv_order`. */
 const INDEXED_MAXIMA_SQL =
   INDEXED_SELECT.replace('SELECT ', 'SELECT m.rowid AS position, ').replace(
@@ -84,7 +85,7 @@ const SCAN_MAXIMA_SQL =
   'WITH page AS (SELECT rowid AS position, version, pkgarch, checksum, value FROM PRMAIN ' +
   "WHERE rowid > @after AND version <> '' ORDER BY rowid LIMIT @limit), " +
   'maxima AS (SELECT p.version AS version, p.pkgarch AS pkgarch, ' +
-  `(SELECT max(${READ_SORT_KEY_FUNCTION}(x.value)) FROM PRMAIN x ` +
+  `(SELECT max(${SORT_KEY_FUNCTION}(x.value)) FROM PRMAIN x ` +
   'WHERE x.version = p.version AND x.pkgarch = p.pkgarch) AS maxKey ' +
   'FROM (SELECT DISTINCT version, pkgarch FROM page) p) ' +
   'SELECT page.position AS position, page.version AS version, page.pkgarch AS pkgarch, ' +
@@ -104,7 +105,8 @@ export class SqlitePrExporter {
   constructor(db: Database.Database, queries: SqlitePrQueries) {
     this.#db = db
     this.#queries = queries
-    db.function(READ_SORT_KEY_FUNCTION, { deterministic: true }, storedValueSortKey)
+    // SCAN_MAXIMA_SQL computes sort keys on this (read) connection.
+    registerSortKeyFunction(db)
   }
 
   /**

@@ -15,7 +15,8 @@ import { ORDER_INDEX_DDL, ORDER_TABLE_DDL, toStoredValue } from './sqlite-schema
 /** How many `prserv_order` rows the start-up check compares with PRMAIN. */
 export const ORDER_SPOT_CHECK_SAMPLES = 64
 
-const SORT_KEY_FUNCTION = 'prserv_sort_key'
+/** The SQL name of storedValueSortKey once registerSortKeyFunction has run. */
+export const SORT_KEY_FUNCTION = 'prserv_sort_key'
 
 /**
  * The sort key of a PRMAIN value as SQLite returns it: the key of the text every read presents
@@ -28,8 +29,9 @@ export function storedValueSortKey(raw: unknown): string | null {
 }
 
 /**
- * Registers `prserv_sort_key(value)` on this connection only. It is used in our DML, never in
- * the schema, so BitBake (which lacks the function) can still open and write the file.
+ * Registers `prserv_sort_key(value)` on this connection only. It is used in our statements,
+ * never in the schema, so BitBake (which lacks the function) can still open and write the
+ * file.
  */
 export function registerSortKeyFunction(db: Database.Database): void {
   db.function(SORT_KEY_FUNCTION, { deterministic: true }, storedValueSortKey)
