@@ -56,11 +56,12 @@ export const DEFAULT_MAX_BATCH_PACKAGES = 64
 /** Default most batches running at once (further capped by the pool size). */
 export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
 /**
- * Default operations that must wait before a batch starts beside running ones: half of the 64
- * clients the benchmark drives, where it served 10–20% more allocations per second than
- * starting batches at once (bench/RESULTS.md, 2026-11-23).
+ * Default operations that must wait before a batch starts beside running ones. Below it a
+ * replica runs one batch at a time: at 64 and 128 clients that served 5–18% more allocations
+ * per second than the earlier default of 32, with batches of the same size; at 16, 256 and
+ * 512 clients the two were level (bench/RESULTS.md, 2026-11-24, "one batch at a time").
  */
-export const DEFAULT_MIN_BATCH_OPS_WHILE_BUSY = 32
+export const DEFAULT_MIN_BATCH_OPS_WHILE_BUSY = 128
 
 /** Options of `openPostgresPrStore`. Durations in milliseconds. */
 export interface PostgresPrStoreOptions {
