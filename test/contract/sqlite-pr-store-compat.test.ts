@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { StorageError } from '../../src/protocol/errors.js'
 import type { PrRow } from '../../src/services/prserv/pr-store.js'
@@ -178,6 +179,47 @@ void test('sqlite pr store: a read-only store on a BitBake-only file scans, neve
   const check = new Database(path, { readonly: true })
   assert.deepEqual(schemaNames(check), namesBefore)
   check.close()
+})
+
+void test('sqlite pr store: no-history pages of a BitBake-only file follow what BitBake commits', async (t) => {
+  const path = await tempDatabasePath(t)
+  const bitbake = openAsBitBake(path)
+  const other = 'other-1.0-r0'
+  insertAsBitBake(bitbake, [
+    [V, P, 'a', '3'],
+    [other, P, 'x', '0'],
+    [V, P, 'b', '5'],
+    [other, P, 'y', '1'],
+  ])
+  const store = await openStoreFor(t, { path, readOnly: true })
+  const exportAll = async (): Promise<string[]> => {
+    const kept: string[] = []
+    for (let after = 0; ;) {
+      const page = await store.exportMaximaPage(after, 1)
+      if (page.last === after) return kept
+      kept.push(...page.rows.map((row) => `${row.checksum}=${row.value ?? ''}`))
+      after = page.last
+    }
+  }
+  assert.deepEqual(await exportAll(), ['b=5', 'y=1'])
+  // Committed by another connection between two exports, and in the middle of one; the
+  // store reads a turn's snapshot, so each commit shows from the next turn on.
+  insertAsBitBake(bitbake, [[V, P, 'c', '1.0']])
+  await nextTurn()
+  assert.deepEqual(await exportAll(), ['b=5', 'y=1'])
+  insertAsBitBake(bitbake, [[V, P, 'd', '10']])
+  await nextTurn()
+  assert.deepEqual(await exportAll(), ['y=1', 'd=10'])
+  const first = await store.exportMaximaPage(0, 3)
+  assert.deepEqual(first.rows, [])
+  insertAsBitBake(bitbake, [[other, P, 'z', '2']])
+  await nextTurn()
+  const rest = await store.exportMaximaPage(first.last, 10)
+  assert.deepEqual(
+    rest.rows.map((row) => `${row.checksum}=${row.value ?? ''}`),
+    ['d=10', 'z=2'],
+  )
+  bitbake.close()
 })
 
 void test('sqlite pr store: a large package is indexed on first open', async (t) => {

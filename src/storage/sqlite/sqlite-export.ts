@@ -13,11 +13,8 @@ import type {
   RowStats,
 } from '../../services/prserv/pr-store.js'
 import { revisionSortKey } from '../../services/prserv/revision.js'
-import {
-  registerSortKeyFunction,
-  SORT_KEY_FUNCTION,
-  storedValueSortKey,
-} from './sqlite-order-index.js'
+import { registerSortKeyFunction, storedValueSortKey } from './sqlite-order-index.js'
+import { PackageMaxima } from './sqlite-package-maxima.js'
 import type { SqlitePrQueries } from './sqlite-queries.js'
 import { toStoredValue } from './sqlite-schema.js'
 
@@ -80,19 +77,6 @@ const INDEXED_MAXIMA_SQL =
       'WHERE x.version = m.version AND x.pkgarch = m.pkgarch) AS maxKey FROM PRMAIN m ',
   ) + " WHERE m.rowid > @after AND m.version <> '' ORDER BY m.rowid LIMIT @limit"
 
-/** The same from PRMAIN alone: each package of the page is read once. */
-const SCAN_MAXIMA_SQL =
-  'WITH page AS (SELECT rowid AS position, version, pkgarch, checksum, value FROM PRMAIN ' +
-  "WHERE rowid > @after AND version <> '' ORDER BY rowid LIMIT @limit), " +
-  'maxima AS (SELECT p.version AS version, p.pkgarch AS pkgarch, ' +
-  `(SELECT max(${SORT_KEY_FUNCTION}(x.value)) FROM PRMAIN x ` +
-  'WHERE x.version = p.version AND x.pkgarch = p.pkgarch) AS maxKey ' +
-  'FROM (SELECT DISTINCT version, pkgarch FROM page) p) ' +
-  'SELECT page.position AS position, page.version AS version, page.pkgarch AS pkgarch, ' +
-  'page.checksum AS checksum, page.value AS value, NULL AS createdAt, NULL AS peer, ' +
-  'maxima.maxKey AS maxKey FROM page JOIN maxima ' +
-  'ON maxima.version = page.version AND maxima.pkgarch = page.pkgarch ORDER BY page.position'
-
 /** Runs exports over one connection, caching one statement per filter combination. */
 export class SqlitePrExporter {
   readonly #db: Database.Database
@@ -101,12 +85,14 @@ export class SqlitePrExporter {
   #pageStatement: Database.Statement<PageParams, PagedRow> | null = null
   #maximaStatement: Database.Statement<PageParams, MaximaRow> | null = null
   #keyStatement: Database.Statement<PrKey, KeyRow> | null = null
+  readonly #scanMaxima: PackageMaxima
 
   constructor(db: Database.Database, queries: SqlitePrQueries) {
     this.#db = db
     this.#queries = queries
-    // SCAN_MAXIMA_SQL computes sort keys on this (read) connection.
+    // PackageMaxima computes sort keys on this (read) connection.
     registerSortKeyFunction(db)
+    this.#scanMaxima = new PackageMaxima(db)
   }
 
   /**
@@ -143,17 +129,18 @@ export class SqlitePrExporter {
 
   /** `PrStore.exportMaximaPage`; call it inside `SqlitePrQueries.read`. */
   exportMaximaPage(after: number, limit: number): ExportPage {
-    const { isIndexed } = this.#queries
-    if (isIndexed && this.#queries.hasUnindexedRows()) {
+    if (!this.#queries.isIndexed) {
+      // Without prserv_order each package's maximum is read from all its rows, once.
+      const page = this.exportPage(after, limit)
+      return { rows: this.#scanMaxima.keepMaxima(page.rows), last: page.last }
+    }
+    if (this.#queries.hasUnindexedRows()) {
       // Rows other software appended since the last catch-up: the maxima include them.
       const page = this.exportPage(after, limit)
       return { rows: this.#keepPackageMaxima(page.rows), last: page.last }
     }
-    // Each row comes with its package's largest sort key: from the index, or (without one)
-    // computed once per package of the page, instead of a maximum read per package.
-    this.#maximaStatement ??= this.#db.prepare<PageParams, MaximaRow>(
-      isIndexed ? INDEXED_MAXIMA_SQL : SCAN_MAXIMA_SQL,
-    )
+    // Each row comes with its package's largest sort key from the index.
+    this.#maximaStatement ??= this.#db.prepare<PageParams, MaximaRow>(INDEXED_MAXIMA_SQL)
     const rows = this.#maximaStatement.all({ after, limit })
     const kept = rows.filter(
       (row) => row.maxKey !== null && storedValueSortKey(row.value) === row.maxKey,
