@@ -181,3 +181,35 @@ void test('postgres replicas: a read-only replica answers would-be values and ne
   assert.ok(rows.every((row) => row.checksum !== 'ro-only'))
   assert.equal(await readOnly.getPr(key('ro-only'), false, ORIGIN), '50')
 })
+
+void test('postgres replicas: a package lock held elsewhere holds up only that package', async (t) => {
+  const db = await createTestDatabase()
+  t.after(() => db.drop())
+  const store = await openPostgresPrStore({
+    url: db.url,
+    readOnly: false,
+    maxConnections: 4,
+    lockTimeoutMs: 10_000,
+    operationTimeoutMs: 15_000,
+  })
+  t.after(() => store.close())
+  // Another replica's transaction holds the lock of package ("locked", "a").
+  const other = postgres(db.url, { max: 1, onnotice: () => undefined })
+  t.after(() => other.end())
+  const reserved = await other.reserve()
+  await reserved`BEGIN`
+  await reserved`SELECT pg_advisory_xact_lock(hashtextextended('a', hashtextextended('locked', 0)))`
+  const blocked = store.getPr({ version: 'locked', pkgarch: 'a', checksum: 'c' }, false, ORIGIN)
+  let isBlockedAnswered = false
+  void blocked.then(() => {
+    isBlockedAnswered = true
+  })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  // Its batch waits for the lock; a request for another package gets a batch of its own.
+  const free = await store.getPr({ version: 'free', pkgarch: 'a', checksum: 'c' }, false, ORIGIN)
+  assert.equal(free, '0')
+  assert.equal(isBlockedAnswered, false)
+  await reserved`COMMIT`
+  reserved.release()
+  assert.equal(await blocked, '0')
+})

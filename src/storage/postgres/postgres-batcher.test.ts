@@ -22,6 +22,7 @@ function createBatcher(options: Partial<Omit<BatcherOptions, 'runBatch'>> = {}) 
     maxBatchPackages: 100,
     maxInFlightBatches: 4,
     minBatchOpsWhileBusy: 1,
+    stalledBatchMs: 60_000,
     maxQueuedOps: 1000,
     operationTimeoutMs: 5_000,
     ...options,
@@ -50,6 +51,7 @@ function createBatcher(options: Partial<Omit<BatcherOptions, 'runBatch'>> = {}) 
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 void test('batcher: a package is in one batch at a time, its operations in order', async () => {
   const harness = createBatcher()
@@ -145,6 +147,7 @@ void test('batcher: a failed batch fails its unanswered operations with its erro
     maxBatchPackages: 10,
     maxInFlightBatches: 1,
     minBatchOpsWhileBusy: 1,
+    stalledBatchMs: 60_000,
     maxQueuedOps: 10,
     operationTimeoutMs: 5_000,
     runBatch: (entries) => {
@@ -204,4 +207,24 @@ void test('batcher: beside a running batch, the next starts once enough operatio
     harness.batches[2]?.map((entry) => entry.op.key.version),
     ['p4'],
   )
+})
+
+void test('batcher: a stalled batch holds up other packages only for a while', async () => {
+  const harness = createBatcher({ minBatchOpsWhileBusy: 100, stalledBatchMs: 20 })
+  const stalled = harness.batcher.submit(op('p0', 'c0'), 'peer')
+  await tick()
+  const other = harness.batcher.submit(op('p1', 'c'), 'peer')
+  const samePackage = harness.batcher.submit(op('p0', 'c1'), 'peer')
+  await tick()
+  // At first it waits beside the running batch, as too few operations wait.
+  assert.equal(harness.batches.length, 1)
+  // The batcher's wake-up was set before this timer, so it has fired by now: "p1" has a batch
+  // of its own, and "p0" still waits for its running one.
+  await sleep(40)
+  assert.deepEqual(
+    harness.batches.map((batch) => batch.map((entry) => entry.op.key.checksum)),
+    [['c0'], ['c']],
+  )
+  await harness.releaseAll()
+  assert.deepEqual(await Promise.all([stalled, other, samePackage]), ['p0:c0', 'p1:c', 'p0:c1'])
 })

@@ -35,6 +35,12 @@ export interface BatcherOptions {
    * operation goes at the latest when the running batches have ended.
    */
   readonly minBatchOpsWhileBusy: number
+  /**
+   * Once no batch has started for this long while operations wait beside running ones (a
+   * batch held up, say by a package lock another replica holds), the waiting ones get a batch
+   * whatever `minBatchOpsWhileBusy` says, so one slow batch does not hold up other packages.
+   */
+  readonly stalledBatchMs: number
   /** Most operations waiting; beyond it new ones fail at once ("database overloaded"). */
   readonly maxQueuedOps: number
   /** An operation without an answer this long after submission fails. */
@@ -111,6 +117,10 @@ export class AllocationBatcher {
   #closing: Promise<void> | null = null
   #onIdle: (() => void) | null = null
   #isPumpScheduled = false
+  /** When the latest batch started (performance.now()). */
+  #lastBatchStart = 0
+  /** Pumps once running batches have stalled (see BatcherOptions.stalledBatchMs). */
+  #stallTimer: NodeJS.Timeout | null = null
   #batches = 0
   #batchedOps = 0
   readonly #unanswered = new Map<string, Promise<AllocationOutput>>()
@@ -186,16 +196,34 @@ export class AllocationBatcher {
   }
 
   #pump(): void {
-    const { maxInFlightBatches, minBatchOpsWhileBusy } = this.#options
+    const { maxInFlightBatches, minBatchOpsWhileBusy, stalledBatchMs } = this.#options
     while (this.#inFlight < maxInFlightBatches) {
-      if (this.#inFlight > 0 && this.#queue.length < minBatchOpsWhileBusy) break
+      if (this.#inFlight > 0 && this.#queue.length < minBatchOpsWhileBusy) {
+        const waited = performance.now() - this.#lastBatchStart
+        if (waited < stalledBatchMs) {
+          this.#wakeAfter(stalledBatchMs - waited)
+          break
+        }
+      }
       const batch = this.#takeBatch()
       if (batch.length === 0) break
       this.#inFlight++
+      this.#lastBatchStart = performance.now()
       for (const entry of batch) this.#busyPackages.add(entry.packageId)
       void this.#run(batch)
     }
     if (this.#isIdle()) this.#onIdle?.()
+  }
+
+  /** Pumps again in `delayMs` (unless a wake-up is already set). */
+  #wakeAfter(delayMs: number): void {
+    if (this.#stallTimer !== null) return
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null
+      this.#pump()
+    }, delayMs)
+    // Only useful while batches run, and each of those keeps the process alive.
+    this.#stallTimer.unref()
   }
 
   /** The oldest runnable entries: packages not in a running batch, in queue order. */

@@ -62,6 +62,12 @@ export const DEFAULT_MAX_IN_FLIGHT_BATCHES = 4
  * 512 clients the two were level (bench/RESULTS.md, 2026-11-24, "one batch at a time").
  */
 export const DEFAULT_MIN_BATCH_OPS_WHILE_BUSY = 128
+/**
+ * Default time without a new batch after which waiting operations get one beside running
+ * ones anyway: ten times a batch's usual life in the benchmark (2–8 ms), well below
+ * DEFAULT_LOCK_TIMEOUT_MS.
+ */
+export const DEFAULT_STALLED_BATCH_MS = 50
 
 /** Options of `openPostgresPrStore`. Durations in milliseconds. */
 export interface PostgresPrStoreOptions {
@@ -87,6 +93,8 @@ export interface PostgresPrStoreOptions {
   readonly maxInFlightBatches?: number
   /** Default DEFAULT_MIN_BATCH_OPS_WHILE_BUSY (see BatcherOptions). */
   readonly minBatchOpsWhileBusy?: number
+  /** Default DEFAULT_STALLED_BATCH_MS (see BatcherOptions). */
+  readonly stalledBatchMs?: number
   /** Default DEFAULT_MAX_PENDING_WRITES (`--max-pending-writes` is the natural source). */
   readonly maxQueuedOps?: number
   /**
@@ -148,6 +156,7 @@ export async function openPostgresPrStore(
       options.maxConnections,
     ),
     minBatchOpsWhileBusy: options.minBatchOpsWhileBusy ?? DEFAULT_MIN_BATCH_OPS_WHILE_BUSY,
+    stalledBatchMs: options.stalledBatchMs ?? DEFAULT_STALLED_BATCH_MS,
     maxQueuedOps: options.maxQueuedOps ?? DEFAULT_MAX_PENDING_WRITES,
   })
 }
@@ -161,6 +170,7 @@ interface StoreSettings {
   readonly maxBatchPackages: number
   readonly maxInFlightBatches: number
   readonly minBatchOpsWhileBusy: number
+  readonly stalledBatchMs: number
   readonly maxQueuedOps: number
 }
 
