@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import assert from 'node:assert/strict'
 import {
   ConfigError,
@@ -11,8 +12,17 @@ import {
   StorageError,
   UpstreamError,
 } from '../protocol/errors.js'
-import { findMethod, indexMethods, resolveRequest, toWireError } from './dispatcher.js'
-import { defineMethod } from './method.js'
+import { createLogger } from '../observability/logger.js'
+import type { DatasetMetrics } from '../observability/metrics.js'
+import {
+  findMethod,
+  indexMethods,
+  invokeMethod,
+  REPLY_ABANDONED,
+  resolveRequest,
+  toWireError,
+} from './dispatcher.js'
+import { defineMethod, StreamedResult } from './method.js'
 
 const METHODS = ['ping', 'get-pr', 'test-pr'].map((name) =>
   defineMethod({ name, parseParams: (body: unknown) => body, handle: () => name }),
@@ -74,4 +84,58 @@ test('dispatcher: toWireError keeps client-facing messages and hides server deta
     ['a string', 'internal_error', 'internal server error'],
   ]
   for (const [err, code, message] of cases) assert.deepEqual(toWireError(err), { code, message })
+})
+
+/** Metrics that keep what was recorded. */
+function recordingMetrics(): DatasetMetrics & { readonly requests: [string, string][] } {
+  const requests: [string, string][] = []
+  return {
+    isEnabled: true,
+    requests,
+    recordRequest: (method, outcome) => {
+      requests.push([method, outcome])
+    },
+    recordConnection: () => undefined,
+  }
+}
+
+/** `[`, then (after a turn, as a page read would take) `]` or `failure`. */
+async function* pieces(failure: Error | null): AsyncGenerator<string> {
+  yield '['
+  await nextTurn()
+  if (failure !== null) throw failure
+  yield ']'
+}
+
+test('dispatcher: a streamed reply is counted once its pieces end, with how they ended', async () => {
+  const metrics = recordingMetrics()
+  const ctx = { peer: 'unit', log: createLogger('silent'), session: null }
+  const streamed = (failure: Error | null) =>
+    defineMethod({
+      name: 'export',
+      parseParams: (body: unknown) => body,
+      handle: () => new StreamedResult(pieces(failure)),
+    })
+  const read = async (failure: Error | null, stopAfter = Infinity): Promise<string[]> => {
+    const result = await invokeMethod(streamed(failure), {}, ctx, metrics)
+    assert.ok(result instanceof StreamedResult)
+    const texts: string[] = []
+    for await (const text of result.pieces) {
+      texts.push(text)
+      if (texts.length >= stopAfter) break
+    }
+    return texts
+  }
+  const pending = await invokeMethod(streamed(null), {}, ctx, metrics)
+  assert.ok(pending instanceof StreamedResult)
+  // Not counted before its pieces are read.
+  assert.deepEqual(metrics.requests, [])
+  assert.deepEqual(await read(null), ['[', ']'])
+  await assert.rejects(read(new StorageError('disk I/O error')), /disk I\/O error/)
+  assert.deepEqual(await read(null, 1), ['['])
+  assert.deepEqual(metrics.requests, [
+    ['export', 'ok'],
+    ['export', 'storage_error'],
+    ['export', REPLY_ABANDONED],
+  ])
 })

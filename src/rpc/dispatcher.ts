@@ -6,6 +6,7 @@ import { RpcError, InvalidRequestError } from '../protocol/errors.js'
 import type { ErrorCode } from '../protocol/errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { DatasetMetrics } from '../observability/metrics.js'
+import { StreamedResult } from './method.js'
 import type { MethodDefinition, RequestContext } from './method.js'
 
 /** What a message asks for: the end of the session (`null`), or a method call. */
@@ -75,7 +76,8 @@ export function findMethod<Session>(
 
 /**
  * Runs a method; when metrics are on, counts and times it, and at debug level logs its name,
- * duration and outcome. Errors propagate unchanged.
+ * duration and outcome. Errors propagate unchanged. A StreamedResult is measured until its
+ * last piece is made (outcome: `ok`, the code of its error, or REPLY_ABANDONED).
  */
 export function invokeMethod<Session>(
   method: MethodDefinition<Session>,
@@ -88,6 +90,9 @@ export function invokeMethod<Session>(
   return invokeMeasured(method, body, ctx, metrics)
 }
 
+/** The outcome of a streamed reply whose sending stopped early (the client left). */
+export const REPLY_ABANDONED = 'abandoned'
+
 async function invokeMeasured<Session>(
   method: MethodDefinition<Session>,
   body: unknown,
@@ -95,16 +100,37 @@ async function invokeMeasured<Session>(
   metrics: DatasetMetrics,
 ): Promise<unknown> {
   const startedAt = performance.now()
-  let outcome = 'ok'
+  const record = (outcome: string): void => {
+    const durationMs = performance.now() - startedAt
+    metrics.recordRequest(method.name, outcome, durationMs / 1000)
+    ctx.log.debug({ method: method.name, durationMs, outcome }, 'request handled')
+  }
+  let result: unknown
   try {
-    return await method.invoke(body, ctx)
+    result = await method.invoke(body, ctx)
+  } catch (err: unknown) {
+    record(toWireError(err).code)
+    throw err
+  }
+  if (result instanceof StreamedResult) return new StreamedResult(measured(result.pieces, record))
+  record('ok')
+  return result
+}
+
+/** `pieces`, calling `record` with the outcome once they end. */
+async function* measured(
+  pieces: AsyncIterable<string>,
+  record: (outcome: string) => void,
+): AsyncGenerator<string> {
+  let outcome = REPLY_ABANDONED
+  try {
+    yield* pieces
+    outcome = 'ok'
   } catch (err: unknown) {
     outcome = toWireError(err).code
     throw err
   } finally {
-    const durationMs = performance.now() - startedAt
-    metrics.recordRequest(method.name, outcome, durationMs / 1000)
-    ctx.log.debug({ method: method.name, durationMs, outcome }, 'request handled')
+    record(outcome)
   }
 }
 
