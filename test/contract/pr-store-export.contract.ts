@@ -143,6 +143,28 @@ export function registerExportTests(open: OpenStore): void {
     await assert.rejects(store.exportMaximaPage(0, 0), RangeError)
   })
 
+  void test('pr store: exportVersionRows returns every row of the given versions in insertion order', async (t) => {
+    const store = await open(t, { readOnly: false })
+    await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
+    await store.importOne(prKey('a', 'a-1'), '0', ORIGIN)
+    await store.importOne(prKey('m', 'c-1', 'arm'), '5', ORIGIN)
+    await store.importOne(prKey('a', 'b-1'), '1', ORIGIN)
+    await store.importOne(prKey('a', ''), '3', ORIGIN)
+    await store.importOne(prKey('a', 'a-1'), '2', ORIGIN)
+    const labels = async (versions: readonly string[]): Promise<string[]> =>
+      (await store.exportVersionRows(versions)).map(
+        (row) => `${row.version}/${row.checksum}:${row.value ?? 'null'}`,
+      )
+    assert.deepEqual(await labels(['a-1', 'b-1']), ['b-1/z:0', 'a-1/a:0', 'b-1/a:1', 'a-1/a:2'])
+    assert.deepEqual(await labels(['c-1', 'nope', '']), ['c-1/m:5'])
+    assert.deepEqual(await labels([]), [])
+    const audited = await store.exportVersionRows(['c-1'])
+    assert.deepEqual(
+      audited.map((row) => [row.pkgarch, row.peer]),
+      [['arm', ORIGIN.peer]],
+    )
+  })
+
   void test('pr store: findRows returns the rows of the given keys with their positions', async (t) => {
     const store = await open(t, { readOnly: false })
     await store.importOne(prKey('a'), '0', ORIGIN)

@@ -20,7 +20,10 @@ export type TextSink = (text: string) => Promise<void>
 export const DEFAULT_EXPORT_PAGE_ROWS = 5_000
 
 /** The store calls a streamed export makes. */
-export type StreamedExportStore = Pick<PrStore, 'exportPage' | 'exportMaximaPage' | 'exportRows'>
+export type StreamedExportStore = Pick<
+  PrStore,
+  'exportPage' | 'exportMaximaPage' | 'exportVersionRows'
+>
 
 /** The rows of `pages` as one JSON array, written a page at a time. Returns the row count. */
 export async function streamJsonExport(
@@ -38,16 +41,20 @@ export async function streamJsonExport(
   return count
 }
 
-/** Version reads a prserv-tool export keeps in flight (each one round trip on PostgreSQL). */
-const VERSION_READS_IN_FLIGHT = 32
+/**
+ * Reads of version groups a prserv-tool export keeps in flight, each of about half a page of
+ * rows: about a page of rows is held at a time.
+ */
+const GROUP_READS_IN_FLIGHT = 2
 
 /**
  * The rows of an unfiltered export (`history`: every row) as a `bitbake-prserv-tool` file:
  * one batch per version, versions in order of their first row. With history, a first pass
- * over the pages finds that order (holding only the versions); then each version's rows are
- * read on their own (a few reads in flight) and written as its batch. Without history the
- * file has a row or two per package, so it is gathered in one pass (writeGatheredPrservTool):
- * per-version reads would cost a round trip a package. Returns the row count.
+ * over the pages finds that order and each version's row count (holding only those); then
+ * the versions are read in groups of about `pageRows / GROUP_READS_IN_FLIGHT` rows (that many
+ * reads in flight), and each version's rows are written as its batch. Without history the
+ * file has a row or two per package, so it is gathered in one pass (writeGatheredPrservTool).
+ * Returns the row count.
  */
 export async function streamPrservToolExport(
   store: StreamedExportStore,
@@ -59,12 +66,13 @@ export async function streamPrservToolExport(
   if (!history) {
     return writeGatheredPrservTool(pageUnfilteredExport(store, false, pageRows), () => table, sink)
   }
-  const versions = new Set<string>()
+  const rowCounts = new Map<string, number>()
   for await (const rows of pageStore(store, pageRows)) {
-    for (const row of rows) versions.add(row.version)
+    for (const row of rows) rowCounts.set(row.version, (rowCounts.get(row.version) ?? 0) + 1)
   }
+  const groups = groupVersions(rowCounts, Math.ceil(pageRows / GROUP_READS_IN_FLIGHT))
   let count = 0
-  for await (const batch of readVersions(store, versions)) {
+  for await (const batch of readVersions(store, groups)) {
     if (batch.length === 0) continue
     await sink(formatPrservToolBatch(batch))
     count += batch.length
@@ -94,26 +102,55 @@ export async function writeGatheredPrservTool(
   return count
 }
 
-/** Each version's rows, in the order of `versions`, with a few reads in flight. */
+/**
+ * The versions of `rowCounts` (in its order) in consecutive groups of at most `groupRows`
+ * rows, or of one version when it alone has more.
+ */
+function groupVersions(
+  rowCounts: ReadonlyMap<string, number>,
+  groupRows: number,
+): readonly (readonly string[])[] {
+  const groups: string[][] = []
+  let group: string[] = []
+  let rows = 0
+  for (const [version, count] of rowCounts) {
+    if (group.length > 0 && rows + count > groupRows) {
+      groups.push(group)
+      group = []
+      rows = 0
+    }
+    group.push(version)
+    rows += count
+  }
+  if (group.length > 0) groups.push(group)
+  return groups
+}
+
+/** Each version's rows, in the order of `groups`, with a few group reads in flight. */
 async function* readVersions(
   store: StreamedExportStore,
-  versions: Iterable<string>,
+  groups: readonly (readonly string[])[],
 ): AsyncGenerator<readonly PrFileRow[]> {
-  const reads: Promise<readonly PrFileRow[]>[] = []
-  const pending = versions[Symbol.iterator]()
+  const reads: { versions: readonly string[]; rows: Promise<readonly PrFileRow[]> }[] = []
+  let next = 0
   const startRead = (): void => {
-    const next = pending.next()
-    if (next.done === true) return
-    const filter = { version: next.value, pkgarch: null, checksum: null, history: true }
-    const read = store.exportRows(filter)
+    const versions = groups[next]
+    if (versions === undefined) return
+    next += 1
+    const rows = store.exportVersionRows(versions)
     // Awaited in turn below; a failure is reported there, not as an unhandled rejection.
-    read.catch(() => undefined)
-    reads.push(read)
+    rows.catch(() => undefined)
+    reads.push({ versions, rows })
   }
-  for (let n = 0; n < VERSION_READS_IN_FLIGHT; n++) startRead()
+  for (let n = 0; n < GROUP_READS_IN_FLIGHT; n++) startRead()
   for (let read = reads.shift(); read !== undefined; read = reads.shift()) {
-    const batch = await read
+    const byVersion = new Map<string, PrFileRow[]>()
+    for (const row of await read.rows) {
+      const batch = byVersion.get(row.version)
+      if (batch === undefined) byVersion.set(row.version, [row])
+      else batch.push(row)
+    }
     startRead()
-    yield batch
+    for (const version of read.versions) yield byVersion.get(version) ?? []
   }
 }

@@ -171,6 +171,13 @@ export interface PrStore {
    */
   exportMaximaPage(after: number, limit: number): Promise<ExportPage>
 
+  /**
+   * Every row (history included) of the given versions, in insertion order, with its audit
+   * trail; an empty version never matches. One snapshot. Meant for a few thousand rows at a
+   * time: the prserv-tool export reads versions in groups of about half a page.
+   */
+  exportVersionRows(versions: readonly string[]): Promise<readonly AuditedPrRow[]>
+
   /** Every stored row of the given keys, with its position, in no particular order. */
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]>
 

@@ -68,6 +68,18 @@ export async function exportPrMaximaPage(
   }
 }
 
+/** `PrStore.exportVersionRows`: every row of `versions`, in id order (one statement). */
+export async function exportPrVersionRows(
+  sql: Sql,
+  versions: readonly string[],
+): Promise<AuditedPrRow[]> {
+  const rows = await sql<ExportedRow[]>`
+    SELECT r.version, r.pkgarch, r.checksum, r.value, r.created_at, r.peer FROM prmain r
+    WHERE r.version = ANY(${toArrayLiteral(versions)}::text[]) AND r.version <> ''
+    ORDER BY r.id`
+  return rows.map(toAuditedRow)
+}
+
 /** `PrStore.findRows`: the rows of `keys`, read through BitBake's key (one statement). */
 export async function findPrRows(sql: Sql, keys: readonly PrKey[]): Promise<PositionedPrRow[]> {
   const rows = await sql<

@@ -34,6 +34,7 @@ import {
   exportPrMaximaPage,
   exportPrPage,
   exportPrRows,
+  exportPrVersionRows,
   findPrRows,
   prRowStats,
 } from './postgres-export.js'
@@ -284,6 +285,11 @@ export class PostgresPrStore implements PrStore {
   async exportMaximaPage(after: number, limit: number): Promise<ExportPage> {
     requirePageArguments(after, limit)
     return this.#pool.run('export', (sql) => exportPrMaximaPage(sql, after, limit))
+  }
+
+  exportVersionRows(versions: readonly string[]): Promise<readonly AuditedPrRow[]> {
+    if (versions.length === 0) return Promise.resolve([])
+    return this.#pool.run('export', (sql) => exportPrVersionRows(sql, versions))
   }
 
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {

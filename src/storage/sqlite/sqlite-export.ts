@@ -85,6 +85,7 @@ export class SqlitePrExporter {
   #pageStatement: Database.Statement<PageParams, PagedRow> | null = null
   #maximaStatement: Database.Statement<PageParams, MaximaRow> | null = null
   #keyStatement: Database.Statement<PrKey, KeyRow> | null = null
+  #versionStatement: Database.Statement<{ versions: string }, ExportRow> | null = null
   readonly #scanMaxima: PackageMaxima
 
   constructor(db: Database.Database, queries: SqlitePrQueries) {
@@ -146,6 +147,16 @@ export class SqlitePrExporter {
       (row) => row.maxKey !== null && storedValueSortKey(row.value) === row.maxKey,
     )
     return { rows: kept.map(toAuditedRow), last: rows.at(-1)?.position ?? after }
+  }
+
+  /** `PrStore.exportVersionRows`; call it inside `SqlitePrQueries.read`. */
+  exportVersionRows(versions: readonly string[]): AuditedPrRow[] {
+    const select = this.#queries.isIndexed ? INDEXED_SELECT : SCAN_SELECT
+    this.#versionStatement ??= this.#db.prepare<{ versions: string }, ExportRow>(
+      `${select} WHERE m.version IN (SELECT value FROM json_each(@versions)) ` +
+        "AND m.version <> '' ORDER BY m.rowid",
+    )
+    return this.#versionStatement.all({ versions: JSON.stringify(versions) }).map(toAuditedRow)
   }
 
   /** `PrStore.findRows`; call it inside `SqlitePrQueries.read`. */

@@ -251,6 +251,11 @@ export class SqlitePrStore implements PrStore {
     return this.#read(() => this.#exporter.exportMaximaPage(after, limit))
   }
 
+  exportVersionRows(versions: readonly string[]): Promise<readonly AuditedPrRow[]> {
+    if (versions.length === 0) return Promise.resolve([])
+    return this.#read(() => this.#exporter.exportVersionRows(versions))
+  }
+
   findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
     return this.#read(() => this.#exporter.findRows(keys))
   }
