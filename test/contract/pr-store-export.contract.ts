@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { test } from 'node:test'
-import type { ExportFilter } from '../../src/services/prserv/pr-store.js'
+import type { ExportFilter, PrStore } from '../../src/services/prserv/pr-store.js'
 import type { OpenStore } from './pr-store.contract.js'
 import {
   exportAll,
@@ -18,6 +18,15 @@ import {
 
 function filter(overrides: Partial<ExportFilter>): ExportFilter {
   return { version: null, pkgarch: null, checksum: null, history: true, ...overrides }
+}
+
+/** Rows of two versions, two architectures and an empty version, in mixed order. */
+async function storeVersionMix(store: PrStore): Promise<void> {
+  await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
+  await store.importOne(prKey('a', 'a-1'), '0', ORIGIN)
+  await store.importOne(prKey('m', 'a-1', 'arm'), '5', ORIGIN)
+  await store.importOne(prKey('a', 'b-1'), '1', ORIGIN)
+  await store.importOne(prKey('a', ''), '3', ORIGIN)
 }
 
 /** Registers the import/export tests. */
@@ -36,11 +45,7 @@ export function registerExportTests(open: OpenStore): void {
 
   void test('pr store: export keeps insertion order and filters by equality', async (t) => {
     const store = await open(t, { readOnly: false })
-    await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
-    await store.importOne(prKey('a', 'a-1'), '0', ORIGIN)
-    await store.importOne(prKey('m', 'a-1', 'arm'), '5', ORIGIN)
-    await store.importOne(prKey('a', 'b-1'), '1', ORIGIN)
-    await store.importOne(prKey('a', ''), '3', ORIGIN)
+    await storeVersionMix(store)
     const labels = async (overrides: Partial<ExportFilter>): Promise<string[]> =>
       (await store.exportRows(filter(overrides))).map(
         (row) => `${row.version}/${row.pkgarch}/${row.checksum}:${row.value ?? 'null'}`,
@@ -145,23 +150,20 @@ export function registerExportTests(open: OpenStore): void {
 
   void test('pr store: exportVersionRows returns every row of the given versions in insertion order', async (t) => {
     const store = await open(t, { readOnly: false })
-    await store.importOne(prKey('z', 'b-1'), '0', ORIGIN)
-    await store.importOne(prKey('a', 'a-1'), '0', ORIGIN)
-    await store.importOne(prKey('m', 'c-1', 'arm'), '5', ORIGIN)
-    await store.importOne(prKey('a', 'b-1'), '1', ORIGIN)
-    await store.importOne(prKey('a', ''), '3', ORIGIN)
+    await storeVersionMix(store)
     await store.importOne(prKey('a', 'a-1'), '2', ORIGIN)
     const labels = async (versions: readonly string[]): Promise<string[]> =>
       (await store.exportVersionRows(versions)).map(
-        (row) => `${row.version}/${row.checksum}:${row.value ?? 'null'}`,
+        (row) => `${row.version}/${row.pkgarch}/${row.checksum}:${row.value ?? 'null'}`,
       )
-    assert.deepEqual(await labels(['a-1', 'b-1']), ['b-1/z:0', 'a-1/a:0', 'b-1/a:1', 'a-1/a:2'])
-    assert.deepEqual(await labels(['c-1', 'nope', '']), ['c-1/m:5'])
+    const [b1z, a1a, a1m, b1a] = [`b-1/${P}/z:0`, `a-1/${P}/a:0`, 'a-1/arm/m:5', `b-1/${P}/a:1`]
+    assert.deepEqual(await labels(['a-1', 'b-1']), [b1z, a1a, a1m, b1a, `a-1/${P}/a:2`])
+    assert.deepEqual(await labels(['b-1', 'nope', '']), [b1z, b1a])
     assert.deepEqual(await labels([]), [])
-    const audited = await store.exportVersionRows(['c-1'])
+    const audited = await store.exportVersionRows(['b-1'])
     assert.deepEqual(
-      audited.map((row) => [row.pkgarch, row.peer]),
-      [['arm', ORIGIN.peer]],
+      audited.map((row) => row.peer),
+      [ORIGIN.peer, ORIGIN.peer],
     )
   })
 

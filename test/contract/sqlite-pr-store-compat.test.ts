@@ -175,6 +175,14 @@ void test('sqlite pr store: a read-only store on a BitBake-only file scans, neve
   )
   assert.deepEqual(await store.exportMaximaPage(0, 2), { rows: nohist, last: 2 })
   assert.deepEqual(await store.exportMaximaPage(2, 2), { rows: [], last: 3 })
+  assert.deepEqual(
+    (await store.exportVersionRows([V])).map((row) => [row.checksum, row.value, row.peer]),
+    [
+      ['a', '9', null],
+      ['b', '10', null],
+      ['b', '1.0', null],
+    ],
+  )
   await assert.rejects(store.importOne(key('c'), '1', ORIGIN), { name: 'ReadOnlyError' })
   const check = new Database(path, { readonly: true })
   assert.deepEqual(schemaNames(check), namesBefore)
