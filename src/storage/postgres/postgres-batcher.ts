@@ -201,7 +201,7 @@ export class AllocationBatcher {
       if (this.#inFlight > 0 && this.#queue.length < minBatchOpsWhileBusy) {
         const waited = performance.now() - this.#lastBatchStart
         if (waited < stalledBatchMs) {
-          this.#wakeAfter(stalledBatchMs - waited)
+          if (this.#queue.length > 0) this.#wakeAfter(stalledBatchMs - waited)
           break
         }
       }
