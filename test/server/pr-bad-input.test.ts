@@ -45,6 +45,26 @@ test('pr bad input: each case is answered or closed, and the server keeps servin
       `${HANDSHAKE}{"import-one": {"version": "v", "pkgarch": "a", "checksum": "c", "value": null}}\n`,
       /value/,
     ],
+    [
+      'NUL in a checksum',
+      `${HANDSHAKE}{"get-pr": {"version": "v", "pkgarch": "a", "checksum": "c\\u0000", "history": false}}\n`,
+      /get-pr: field \\"checksum\\" contains a NUL character/,
+    ],
+    [
+      'version over 512 bytes of UTF-8',
+      `${HANDSHAKE}{"test-pr": {"version": "${'é'.repeat(257)}", "pkgarch": "a", "checksum": "c"}}\n`,
+      /test-pr: field \\"version\\" is over 512 bytes/,
+    ],
+    [
+      'import-one value over 512 bytes',
+      `${HANDSHAKE}{"import-one": {"version": "v", "pkgarch": "a", "checksum": "c", "value": "${'9'.repeat(513)}"}}\n`,
+      /import-one: field \\"value\\" is over 512 bytes/,
+    ],
+    [
+      'NUL in an export filter',
+      `${HANDSHAKE}{"export": {"version": "\\u0000", "history": true}}\n`,
+      /export: field \\"version\\" contains a NUL character/,
+    ],
     ['wrong protocol', 'OEHASHEQUIV 1.1\n\n{"ping": {}}\n', /^$/],
     ['wrong version', 'PRSERVICE 1.1\n\n{"ping": {}}\n', /^$/],
     ['three tokens', 'PRSERVICE 1.0 extra\n\n{"ping": {}}\n', /^$/],
@@ -62,4 +82,7 @@ test('pr bad input: each case is answered or closed, and the server keeps servin
   }
   assert.equal(await witness.getPr({ version: 'v', pkgarch: 'a', checksum: 'c1' }), '1')
   assert.equal(await witness.maxPackagePr({ version: 'v', pkgarch: 'a' }), '1')
+  // 512 bytes of UTF-8 (two-byte characters) is within the limit.
+  const longest = { version: 'é'.repeat(256), pkgarch: 'a', checksum: 'c' }
+  assert.equal(await witness.getPr(longest), '0')
 })

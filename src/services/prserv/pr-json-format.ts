@@ -3,7 +3,7 @@
  * `{"version", "pkgarch", "checksum", "value"}`, plus `"created"` and `"peer"` (the audit
  * trail) when the source has them. One row per line, so that files diff well.
  */
-import { parseWholeText } from './pr-file-format.js'
+import { parseWholeText, rowTextProblem } from './pr-file-format.js'
 import type {
   ImportedPrRow,
   ParsedPiece,
@@ -244,6 +244,8 @@ function parseRow(item: unknown): ImportedPrRow | string {
   const rawValue = field('value')
   const value = toRevision(rawValue)
   if (value === null) return `value ${JSON.stringify(rawValue)} is not a revision`
+  const textProblem = rowTextProblem({ version, pkgarch, checksum, value })
+  if (textProblem !== null) return textProblem
   const rawCreated = field('created')
   const created = toCreatedAt(rawCreated)
   if (created === false) return `created ${JSON.stringify(rawCreated)} is not a date-time`

@@ -15,7 +15,12 @@ import {
   requireString,
 } from '../../rpc/params.js'
 import { DEFAULT_EXPORT_PAGE_ROWS } from './pr-export-stream.js'
-import { isFullHistoryExport, isUnfilteredExport, pageUnfilteredExport } from './pr-store.js'
+import {
+  fieldTextProblem,
+  isFullHistoryExport,
+  isUnfilteredExport,
+  pageUnfilteredExport,
+} from './pr-store.js'
 import type { AuditedPrRow, ExportFilter, PackageKey, PrKey } from './pr-store.js'
 import type { PrService } from './pr-service.js'
 import { isRevision } from './revision.js'
@@ -74,17 +79,34 @@ export type PrSession = null
 
 export function parsePackageKey(command: string, body: Body): PackageKey {
   return {
-    version: requireString(command, 'version', body.version),
-    pkgarch: requireString(command, 'pkgarch', body.pkgarch),
+    version: requireField(command, 'version', body.version),
+    pkgarch: requireField(command, 'pkgarch', body.pkgarch),
   }
 }
 
 function parsePrKey(command: string, body: Body): PrKey {
   return {
-    version: requireString(command, 'version', body.version),
-    pkgarch: requireString(command, 'pkgarch', body.pkgarch),
-    checksum: requireString(command, 'checksum', body.checksum),
+    version: requireField(command, 'version', body.version),
+    pkgarch: requireField(command, 'pkgarch', body.pkgarch),
+    checksum: requireField(command, 'checksum', body.checksum),
   }
+}
+
+/** A required key field: a string a store accepts (fieldTextProblem). */
+function requireField(command: string, field: string, value: unknown): string {
+  return checkField(command, field, requireString(command, field, value))
+}
+
+/** An optional filter field, as `optionalString`, that a store accepts when given. */
+function optionalField(command: string, field: string, value: unknown): string | null {
+  const text = optionalString(command, field, value)
+  return text === null ? null : checkField(command, field, text)
+}
+
+function checkField(command: string, field: string, text: string): string {
+  const problem = fieldTextProblem(text)
+  if (problem !== null) throw new InvalidParamsError(`${command}: field "${field}" ${problem}`)
+  return text
 }
 
 /** Parser for `get-pr`/`test-pr`: a missing `history` (clients before 2.10) takes the default. */
@@ -110,6 +132,7 @@ export function parseImportOneParams(raw: unknown): ImportOneParams {
   if (typeof sent === 'string') value = sent
   else if (typeof sent === 'number' && Number.isSafeInteger(sent) && sent >= 0) value = `${sent}`
   else throw new InvalidParamsError(`${command}: field "value" must be a revision string`)
+  checkField(command, 'value', value)
   if (!isRevision(value)) {
     throw new InvalidParamsError(
       `${command}: value ${JSON.stringify(value)} is not a revision (dot-separated numbers)`,
@@ -124,9 +147,9 @@ export function createExportParser(defaultHistory: boolean): (body: unknown) => 
   return (raw) => {
     const body = parseBody(command, raw)
     const filter: ExportFilter = {
-      version: optionalString(command, 'version', body.version),
-      pkgarch: optionalString(command, 'pkgarch', body.pkgarch),
-      checksum: optionalString(command, 'checksum', body.checksum),
+      version: optionalField(command, 'version', body.version),
+      pkgarch: optionalField(command, 'pkgarch', body.pkgarch),
+      checksum: optionalField(command, 'checksum', body.checksum),
       history: optionalBoolean(command, 'history', body.history, defaultHistory),
     }
     return {

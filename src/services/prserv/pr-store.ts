@@ -18,6 +18,22 @@ export interface PrKey extends PackageKey {
   readonly checksum: string
 }
 
+/**
+ * Most UTF-8 bytes of a key field (version, pkgarch, checksum) or value a store accepts from a
+ * request: PostgreSQL refuses index entries over about 2.7 KB, and four such fields fit.
+ */
+export const MAX_FIELD_BYTES = 512
+
+/** Why `text` cannot be a key field or value (NUL, or over MAX_FIELD_BYTES), or null. */
+export function fieldTextProblem(text: string): string | null {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: short texts need no count.
+  if (text.length * 3 > MAX_FIELD_BYTES && Buffer.byteLength(text, 'utf8') > MAX_FIELD_BYTES) {
+    return `is over ${MAX_FIELD_BYTES} bytes`
+  }
+  if (text.includes('\0')) return 'contains a NUL character'
+  return null
+}
+
 /** Who caused a write, recorded in the audit trail (`peer` is e.g. "127.0.0.1:40312"). */
 export interface WriteOrigin {
   readonly peer: string

@@ -129,6 +129,7 @@ test('prserv-tool format: import reports every line it cannot use', () => {
       'PRAUTO$v$a$c = ""',
       'include foo.inc',
       '   PRAUTO$v$b$c   =   "7"   ',
+      `PRAUTO$v$a$${'c'.repeat(513)} = "1"`,
     ].join('\n'),
   )
   assert.deepEqual(parsed.rows, [
@@ -137,8 +138,9 @@ test('prserv-tool format: import reports every line it cannot use', () => {
   ])
   assert.deepEqual(
     parsed.problems.map((problem) => problem.where),
-    ['line 4', 'line 5', 'line 6', 'line 7', 'line 8'],
+    ['line 4', 'line 5', 'line 6', 'line 7', 'line 8', 'line 10'],
   )
+  assert.match(parsed.problems[5]?.message ?? '', /^checksum is over 512 bytes in "PRAUTO\$v\$a\$c/)
   assert.match(parsed.problems[2]?.message ?? '', /"1a" .* is not a revision/)
   assert.match(parsed.problems[4]?.message ?? '', /not a BitBake assignment: "include foo.inc"/)
 })

@@ -4,7 +4,7 @@
  * `PRAUTO_version_pkgarch = "max"` lock-down lines, a commented column table and
  * `PRSERV_LOCKDOWN = "1"`. Pure text in, text out.
  */
-import { parseWholeText } from './pr-file-format.js'
+import { parseWholeText, rowTextProblem } from './pr-file-format.js'
 import type {
   ImportedPrRow,
   ParsedPiece,
@@ -209,7 +209,9 @@ function parseLine(line: string): ImportedPrRow | string | null {
   }
   if (op !== '=') return `expected "=" in the assignment of ${preview(name)}, got "${op}"`
   if (!isRevision(value)) return `value ${preview(value)} of ${preview(name)} is not a revision`
-  return { version, pkgarch, checksum, value }
+  const row = { version, pkgarch, checksum, value }
+  const textProblem = rowTextProblem(row)
+  return textProblem === null ? row : `${textProblem} in ${preview(name)}`
 }
 
 function preview(text: string): string {

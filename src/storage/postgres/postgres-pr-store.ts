@@ -23,7 +23,7 @@ import type {
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
-import { requirePageArguments } from '../../services/prserv/pr-store.js'
+import { fieldTextProblem, requirePageArguments } from '../../services/prserv/pr-store.js'
 import { isRevision } from '../../services/prserv/revision.js'
 import { createAllocationStatements } from './postgres-allocation-statements.js'
 import { runAllocationBatch } from './postgres-batch-executor.js'
@@ -340,6 +340,9 @@ export class PostgresPrStore implements PrStore {
   }
 
   #allocate(op: AllocationOp, origin: WriteOrigin): Promise<AllocationOutput> {
+    // A text PostgreSQL refuses would fail the statement, hence every request of its batch.
+    const problem = opTextProblem(op)
+    if (problem !== null) return Promise.reject(new RangeError(`${op.kind}: ${problem}`))
     return this.#batcher.submit(op, origin.peer)
   }
 }
@@ -351,6 +354,24 @@ type ValueRow = { value: string | null }
 function requireRevisionInput(value: string, what: string): void {
   if (!isRevision(value))
     throw new RangeError(`${what} is not a revision: ${JSON.stringify(value)}`)
+}
+
+/** Why a text of `op` cannot be stored (fieldTextProblem), or null. */
+function opTextProblem(op: AllocationOp): string | null {
+  const { version, pkgarch, checksum } = op.key
+  const texts: [string, string | null][] = [
+    ['version', version],
+    ['pkgarch', pkgarch],
+    ['checksum', checksum],
+  ]
+  if (op.kind === 'import' || op.kind === 'adopt') texts.push(['value', op.value])
+  else if (op.kind === 'sub-value') texts.push(['base', op.base])
+  else if (op.kind === 'reconcile') texts.push(['upstream maximum', op.upstream.max])
+  for (const [name, text] of texts) {
+    const problem = text === null ? null : fieldTextProblem(text)
+    if (problem !== null) return `${name} ${problem}`
+  }
+  return null
 }
 
 function expectRevision(output: AllocationOutput): string {
