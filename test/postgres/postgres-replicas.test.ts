@@ -213,3 +213,38 @@ void test('postgres replicas: a package lock held elsewhere holds up only that p
   reserved.release()
   assert.equal(await blocked, '0')
 })
+
+void test('postgres replicas: a lock wait that times out fails only that package', async (t) => {
+  const db = await createTestDatabase()
+  t.after(() => db.drop())
+  const store = await openPostgresPrStore({
+    url: db.url,
+    readOnly: false,
+    maxConnections: 4,
+    lockTimeoutMs: 300,
+  })
+  t.after(() => store.close())
+  const other = postgres(db.url, { max: 1, onnotice: () => undefined })
+  t.after(() => other.end())
+  const reserved = await other.reserve()
+  await reserved`BEGIN`
+  await reserved`SELECT pg_advisory_xact_lock(hashtextextended('a', hashtextextended('locked', 0)))`
+  // Submitted in one turn: one batch, whose statement times out waiting for "locked".
+  const outcomes = await Promise.allSettled(
+    ['locked', 'free-1', 'free-2'].map((version) =>
+      store.getPr({ version, pkgarch: 'a', checksum: 'c' }, false, ORIGIN),
+    ),
+  )
+  await reserved`COMMIT`
+  reserved.release()
+  assert.deepEqual(
+    outcomes.map((outcome) =>
+      outcome.status === 'fulfilled' ? outcome.value : String(outcome.reason),
+    ),
+    ['StorageError: database busy: package lock wait timed out during allocation', '0', '0'],
+  )
+  assert.equal(
+    await store.getPr({ version: 'locked', pkgarch: 'a', checksum: 'c' }, false, ORIGIN),
+    '0',
+  )
+})

@@ -28,7 +28,7 @@ import {
   planOp,
   withStateRows,
 } from './postgres-batch-plan.js'
-import { isIsolationRefusal } from './postgres-errors.js'
+import { isIsolationRefusal, isLockTimeout } from './postgres-errors.js'
 import type { OptimisticAllocation } from './postgres-optimistic.js'
 
 /**
@@ -102,6 +102,36 @@ export async function runAllocationBatch(
   const live = entries.filter((entry) => !entry.isSettled)
   if (live.length === 0) return
   const groups = groupByPackage(live.map((entry) => entry.op))
+  try {
+    await runGroups(groups, live, statements, options)
+  } catch (error: unknown) {
+    if (!isLockTimeout(error) || groups.length < 2) throw error
+    // A package lock is held elsewhere and the failed statement wrote nothing: each package
+    // again on its own (requests already answered are left out), so only the blocked fails.
+    const perPackage = groups.map((group) => group.opIndexes.flatMap((index) => live[index] ?? []))
+    await Promise.all(
+      perPackage.map(async (packageEntries) => {
+        try {
+          await runAllocationBatch(packageEntries, statements, options)
+        } catch (packageError: unknown) {
+          const failure =
+            packageError instanceof Error
+              ? packageError
+              : new StorageError('allocation failed', { cause: packageError })
+          for (const entry of packageEntries) entry.fail(failure)
+        }
+      }),
+    )
+  }
+}
+
+/** Decides and writes `groups` (of `live`), optimistically when enabled. */
+async function runGroups(
+  groups: readonly PackageGroup[],
+  live: readonly BatchEntry[],
+  statements: AllocationStatements,
+  options: BatchRunOptions,
+): Promise<void> {
   if (options.isReadOnly) {
     const state = indexState(await statements.readState(groups))
     for (const group of groups) answer(planPackage(group, live, state, false), null)

@@ -95,3 +95,9 @@ export function isIsolationRefusal(error: unknown): boolean {
   const cause = error instanceof StorageError ? error.cause : error
   return sqlStateOf(cause) === ISOLATION_REFUSED_SQLSTATE
 }
+
+/** Whether `error` is a package lock wait that reached `lock_timeout` (nothing was written). */
+export function isLockTimeout(error: unknown): boolean {
+  const cause = error instanceof StorageError ? error.cause : error
+  return sqlStateOf(cause) === LOCK_NOT_AVAILABLE
+}
