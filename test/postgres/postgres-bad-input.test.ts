@@ -52,3 +52,22 @@ void test('postgres store: a text it cannot store fails alone, not its batch', a
     '0',
   )
 })
+
+void test('postgres store: importRows and findRows name a row they cannot take; none is written', async (t) => {
+  const db = await createTestDatabase()
+  t.after(() => db.drop())
+  const store = await openPostgresPrStore({ url: db.url, readOnly: false, maxConnections: 2 })
+  t.after(() => store.close())
+  const row = { version: 'v', pkgarch: 'a', checksum: 'c', value: '0', createdAt: null, peer: null }
+  await assert.rejects(store.importRows([row, { ...row, checksum: 'd\0', value: '1' }]), {
+    name: 'RangeError',
+    message:
+      'cannot store row 2 of the batch ["v","a","d\\u0000"]: checksum contains a NUL character',
+  })
+  await assert.rejects(store.importRows([{ ...row, peer: '\0' }]), /peer contains a NUL/)
+  await assert.rejects(store.findRows([row, { ...row, version: 'v\0' }]), {
+    name: 'RangeError',
+    message: /^cannot look up row 2 of the batch .*: version contains a NUL character$/,
+  })
+  assert.deepEqual(await store.rowStats(), { rows: 0, lastPosition: 0 })
+})

@@ -2,7 +2,6 @@
  * The files of `prserv export` / `prserv import`: the formats, the row and problem types the
  * format modules share, and format detection.
  */
-import { fieldTextProblem } from './pr-store.js'
 import type { PrKey } from './pr-store.js'
 
 /** OpenEmbedded's `bitbake-prserv-tool` file (prserv.md §7.1), or a JSON array of rows. */
@@ -26,18 +25,6 @@ export interface ImportedPrRow extends PrKey {
   readonly createdAt?: string | null
   /** From a JSON file's `peer`, else absent. */
   readonly peer?: string | null
-}
-
-/**
- * Why a row's key or value cannot be stored (a NUL character, or over MAX_FIELD_BYTES: the
- * rule of the server, docs/compat.md row 24), or null.
- */
-export function rowTextProblem(row: PrKey & { readonly value: string }): string | null {
-  for (const field of ['version', 'pkgarch', 'checksum', 'value'] as const) {
-    const problem = fieldTextProblem(row[field])
-    if (problem !== null) return `${field} ${problem}`
-  }
-  return null
 }
 
 /** Something in a file that cannot be imported, and where (`line 7`, `row 3`). */

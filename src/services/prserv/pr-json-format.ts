@@ -3,7 +3,8 @@
  * `{"version", "pkgarch", "checksum", "value"}`, plus `"created"` and `"peer"` (the audit
  * trail) when the source has them. One row per line, so that files diff well.
  */
-import { parseWholeText, rowTextProblem } from './pr-file-format.js'
+import { parseWholeText } from './pr-file-format.js'
+import { rowTextProblem } from './pr-store.js'
 import type {
   ImportedPrRow,
   ParsedPiece,
@@ -244,8 +245,6 @@ function parseRow(item: unknown): ImportedPrRow | string {
   const rawValue = field('value')
   const value = toRevision(rawValue)
   if (value === null) return `value ${JSON.stringify(rawValue)} is not a revision`
-  const textProblem = rowTextProblem({ version, pkgarch, checksum, value })
-  if (textProblem !== null) return textProblem
   const rawCreated = field('created')
   const created = toCreatedAt(rawCreated)
   if (created === false) return `created ${JSON.stringify(rawCreated)} is not a date-time`
@@ -253,6 +252,8 @@ function parseRow(item: unknown): ImportedPrRow | string {
   if (peer !== undefined && peer !== null && typeof peer !== 'string') {
     return 'peer must be a string or null'
   }
+  const textProblem = rowTextProblem({ version, pkgarch, checksum, value, peer: peer ?? null })
+  if (textProblem !== null) return textProblem
   if (created === undefined) {
     if (peer === undefined) return { version, pkgarch, checksum, value }
     return { version, pkgarch, checksum, value, peer }

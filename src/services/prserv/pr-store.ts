@@ -34,6 +34,22 @@ export function fieldTextProblem(text: string): string | null {
   return null
 }
 
+/**
+ * Why a row cannot be stored by every backend (fieldTextProblem of its key fields and value,
+ * a NUL character in its peer), or null: the rule of the server (docs/compat.md row 24).
+ */
+export function rowTextProblem(
+  row: PrKey & { readonly value: string | null; readonly peer?: string | null },
+): string | null {
+  for (const field of ['version', 'pkgarch', 'checksum', 'value'] as const) {
+    const text = row[field]
+    const problem = text === null ? null : fieldTextProblem(text)
+    if (problem !== null) return `${field} ${problem}`
+  }
+  if (row.peer?.includes('\0') === true) return 'peer contains a NUL character'
+  return null
+}
+
 /** Who caused a write, recorded in the audit trail (`peer` is e.g. "127.0.0.1:40312"). */
 export interface WriteOrigin {
   readonly peer: string

@@ -4,7 +4,8 @@
  * `PRAUTO_version_pkgarch = "max"` lock-down lines, a commented column table and
  * `PRSERV_LOCKDOWN = "1"`. Pure text in, text out.
  */
-import { parseWholeText, rowTextProblem } from './pr-file-format.js'
+import { parseWholeText } from './pr-file-format.js'
+import { rowTextProblem } from './pr-store.js'
 import type {
   ImportedPrRow,
   ParsedPiece,

@@ -23,7 +23,11 @@ import type {
   UpstreamView,
   WriteOrigin,
 } from '../../services/prserv/pr-store.js'
-import { fieldTextProblem, requirePageArguments } from '../../services/prserv/pr-store.js'
+import {
+  fieldTextProblem,
+  requirePageArguments,
+  rowTextProblem,
+} from '../../services/prserv/pr-store.js'
 import { isRevision } from '../../services/prserv/revision.js'
 import { createAllocationStatements } from './postgres-allocation-statements.js'
 import { runAllocationBatch } from './postgres-batch-executor.js'
@@ -270,6 +274,7 @@ export class PostgresPrStore implements PrStore {
   /** One statement, outside the allocation batches (postgres-import.ts says why). */
   async importRows(rows: readonly AuditedPrRow[]): Promise<ImportRowsResult> {
     if (this.isReadOnly) throw new ReadOnlyError('import on a read-only store')
+    requireStorable(rows, 'store', rowTextProblem)
     return this.#pool.run('import', (sql) => importPrRows(sql, rows))
   }
 
@@ -292,8 +297,10 @@ export class PostgresPrStore implements PrStore {
     return this.#pool.run('export', (sql) => exportPrVersionRows(sql, versions))
   }
 
-  findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
-    if (keys.length === 0) return Promise.resolve([])
+  async findRows(keys: readonly PrKey[]): Promise<readonly PositionedPrRow[]> {
+    if (keys.length === 0) return []
+    // PostgreSQL refuses a NUL in a parameter; the row could not be stored anyway.
+    requireStorable(keys, 'look up', (key) => rowTextProblem({ ...key, value: null }))
     return this.#pool.run('find rows', (sql) => findPrRows(sql, keys))
   }
 
@@ -354,6 +361,25 @@ type ValueRow = { value: string | null }
 function requireRevisionInput(value: string, what: string): void {
   if (!isRevision(value))
     throw new RangeError(`${what} is not a revision: ${JSON.stringify(value)}`)
+}
+
+/** Throws a RangeError naming the first of `rows` with a `problem`. */
+function requireStorable<Row extends PrKey>(
+  rows: readonly Row[],
+  verb: string,
+  problemOf: (row: Row) => string | null,
+): void {
+  rows.forEach((row, index) => {
+    const problem = problemOf(row)
+    if (problem === null) return
+    const key = JSON.stringify([row.version, row.pkgarch, row.checksum].map(preview))
+    throw new RangeError(`cannot ${verb} row ${index + 1} of the batch ${key}: ${problem}`)
+  })
+}
+
+/** At most 40 characters of `text`, for a message. */
+function preview(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 
 /** Why a text of `op` cannot be stored (fieldTextProblem), or null. */
