@@ -71,16 +71,21 @@ test('json format: every unusable row is a problem', () => {
       { version: 'v', pkgarch: 'a', checksum: 'c', value: '1', peer: 5 },
       { version: 'v', pkgarch: 'a\0', checksum: 'c', value: '1' },
       { version: 'v'.repeat(513), pkgarch: 'a', checksum: 'c', value: '1' },
+      { version: 'v', pkgarch: 'a', checksum: 'c', value: '1', peer: 'p\0' },
     ]),
   )
   assert.equal(parsed.rows.length, 1)
   assert.deepEqual(
     parsed.problems.map((problem) => problem.where),
-    ['row 2', 'row 3', 'row 4', 'row 5', 'row 6', 'row 7', 'row 8', 'row 9', 'row 10'],
+    ['row 2', 'row 3', 'row 4', 'row 5', 'row 6', 'row 7', 'row 8', 'row 9', 'row 10', 'row 11'],
   )
   assert.deepEqual(
-    parsed.problems.slice(-2).map((problem) => problem.message),
-    ['pkgarch contains a NUL character', 'version is over 512 bytes'],
+    parsed.problems.slice(-3).map((problem) => problem.message),
+    [
+      'pkgarch contains a NUL character',
+      'version is over 512 bytes',
+      'peer contains a NUL character',
+    ],
   )
   assert.equal(parsePrRowsJson('{"rows": []}').problems.length, 1)
 })
