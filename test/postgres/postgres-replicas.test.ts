@@ -182,23 +182,40 @@ void test('postgres replicas: a read-only replica answers would-be values and ne
   assert.equal(await readOnly.getPr(key('ro-only'), false, ORIGIN), '50')
 })
 
-void test('postgres replicas: a package lock held elsewhere holds up only that package', async (t) => {
+/**
+ * A store on a fresh database whose package ("locked", "a") is locked by another session (as
+ * by another replica's transaction) until `release()`.
+ */
+async function storeWithLockedPackage(
+  t: TestContext,
+  timeouts: { readonly lockTimeoutMs: number; readonly operationTimeoutMs?: number },
+): Promise<{ store: PostgresPrStore; release: () => Promise<void> }> {
   const db = await createTestDatabase()
   t.after(() => db.drop())
   const store = await openPostgresPrStore({
     url: db.url,
     readOnly: false,
     maxConnections: 4,
-    lockTimeoutMs: 10_000,
-    operationTimeoutMs: 15_000,
+    ...timeouts,
   })
   t.after(() => store.close())
-  // Another replica's transaction holds the lock of package ("locked", "a").
   const other = postgres(db.url, { max: 1, onnotice: () => undefined })
   t.after(() => other.end())
   const reserved = await other.reserve()
   await reserved`BEGIN`
   await reserved`SELECT pg_advisory_xact_lock(hashtextextended('a', hashtextextended('locked', 0)))`
+  const release = async (): Promise<void> => {
+    await reserved`COMMIT`
+    reserved.release()
+  }
+  return { store, release }
+}
+
+void test('postgres replicas: a package lock held elsewhere holds up only that package', async (t) => {
+  const { store, release } = await storeWithLockedPackage(t, {
+    lockTimeoutMs: 10_000,
+    operationTimeoutMs: 15_000,
+  })
   const blocked = store.getPr({ version: 'locked', pkgarch: 'a', checksum: 'c' }, false, ORIGIN)
   let isBlockedAnswered = false
   void blocked.then(() => {
@@ -209,34 +226,19 @@ void test('postgres replicas: a package lock held elsewhere holds up only that p
   const free = await store.getPr({ version: 'free', pkgarch: 'a', checksum: 'c' }, false, ORIGIN)
   assert.equal(free, '0')
   assert.equal(isBlockedAnswered, false)
-  await reserved`COMMIT`
-  reserved.release()
+  await release()
   assert.equal(await blocked, '0')
 })
 
 void test('postgres replicas: a lock wait that times out fails only that package', async (t) => {
-  const db = await createTestDatabase()
-  t.after(() => db.drop())
-  const store = await openPostgresPrStore({
-    url: db.url,
-    readOnly: false,
-    maxConnections: 4,
-    lockTimeoutMs: 300,
-  })
-  t.after(() => store.close())
-  const other = postgres(db.url, { max: 1, onnotice: () => undefined })
-  t.after(() => other.end())
-  const reserved = await other.reserve()
-  await reserved`BEGIN`
-  await reserved`SELECT pg_advisory_xact_lock(hashtextextended('a', hashtextextended('locked', 0)))`
+  const { store, release } = await storeWithLockedPackage(t, { lockTimeoutMs: 300 })
   // Submitted in one turn: one batch, whose statement times out waiting for "locked".
   const outcomes = await Promise.allSettled(
     ['locked', 'free-1', 'free-2'].map((version) =>
       store.getPr({ version, pkgarch: 'a', checksum: 'c' }, false, ORIGIN),
     ),
   )
-  await reserved`COMMIT`
-  reserved.release()
+  await release()
   assert.deepEqual(
     outcomes.map((outcome) =>
       outcome.status === 'fulfilled' ? outcome.value : String(outcome.reason),

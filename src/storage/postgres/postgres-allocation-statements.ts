@@ -13,6 +13,7 @@
 import type { ReservedSql, Sql } from 'postgres'
 import type { AllocationStatements, NewRow } from './postgres-batch-executor.js'
 import type { StateRow } from './postgres-batch-plan.js'
+import { asError } from './postgres-errors.js'
 import { LookupArrays } from './postgres-lookup-arrays.js'
 import type { ReadArguments } from './postgres-lookup-arrays.js'
 import type { PostgresPool } from './postgres-pool.js'
@@ -109,7 +110,7 @@ async function writeInTransaction(
   const failures = failuresOf(written)
   // After a failed INSERT the server answers COMMIT with a rollback: the first failure counts.
   if (failures.length === 0 || failures.every(isServerError)) reserved.release()
-  if (failures.length > 0) throw asError(failures[0])
+  if (failures.length > 0) throw asError(failures[0], 'allocation transaction failed')
 }
 
 /** Inserts `rows`; `read` holds the package arrays already sent for the locked read. */
@@ -151,18 +152,13 @@ async function abandon(
     const rollback = await Promise.allSettled([reserved.unsafe('ROLLBACK')])
     if (rollback.every((outcome) => outcome.status === 'fulfilled')) reserved.release()
   }
-  throw asError(failures[0])
+  throw asError(failures[0], 'allocation transaction failed')
 }
 
 function failuresOf(outcomes: readonly PromiseSettledResult<unknown>[]): unknown[] {
   const failures: unknown[] = []
   for (const outcome of outcomes) if (outcome.status === 'rejected') failures.push(outcome.reason)
   return failures
-}
-
-/** The driver rejects with Error objects; anything else is wrapped so that it keeps a stack. */
-function asError(failure: unknown): Error {
-  return failure instanceof Error ? failure : new Error('allocation transaction failed')
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   planOp,
   withStateRows,
 } from './postgres-batch-plan.js'
-import { isIsolationRefusal, isLockTimeout } from './postgres-errors.js'
+import { asError, isIsolationRefusal, isLockTimeout } from './postgres-errors.js'
 import type { OptimisticAllocation } from './postgres-optimistic.js'
 
 /**
@@ -114,10 +114,7 @@ export async function runAllocationBatch(
         try {
           await runAllocationBatch(packageEntries, statements, options)
         } catch (packageError: unknown) {
-          const failure =
-            packageError instanceof Error
-              ? packageError
-              : new StorageError('allocation failed', { cause: packageError })
+          const failure = asError(packageError, 'allocation failed')
           for (const entry of packageEntries) entry.fail(failure)
         }
       }),

@@ -7,7 +7,7 @@
 import { StorageError } from '../../protocol/errors.js'
 import type { AllocationOp, AllocationOutput } from './postgres-batch-plan.js'
 import { opIdentity, packageId } from './postgres-batch-plan.js'
-import { timeoutError } from './postgres-errors.js'
+import { asError, timeoutError } from './postgres-errors.js'
 
 /** An allocation waiting for, or part of, a batch. */
 export interface BatchEntry {
@@ -260,10 +260,7 @@ export class AllocationBatcher {
         entry.fail(new StorageError(`allocation was not answered during ${entry.op.kind}`))
       }
     } catch (error: unknown) {
-      const failure =
-        error instanceof Error
-          ? error
-          : new StorageError('allocation batch failed', { cause: error })
+      const failure = asError(error, 'allocation batch failed')
       for (const entry of batch) entry.fail(failure)
     } finally {
       this.#batches += 1

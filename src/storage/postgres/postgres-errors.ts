@@ -101,3 +101,8 @@ export function isLockTimeout(error: unknown): boolean {
   const cause = error instanceof StorageError ? error.cause : error
   return sqlStateOf(cause) === LOCK_NOT_AVAILABLE
 }
+
+/** `error` itself when it is an Error, else a StorageError saying `message` with it as cause. */
+export function asError(error: unknown, message: string): Error {
+  return error instanceof Error ? error : new StorageError(message, { cause: error })
+}
