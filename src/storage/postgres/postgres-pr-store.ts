@@ -382,22 +382,28 @@ function preview(text: string): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 
-/** Why a text of `op` cannot be stored (fieldTextProblem), or null. */
+/** Why a text of `op` cannot be stored (rowTextProblem of its key, then its revision), or null. */
 function opTextProblem(op: AllocationOp): string | null {
-  const { version, pkgarch, checksum } = op.key
-  const texts: [string, string | null][] = [
-    ['version', version],
-    ['pkgarch', pkgarch],
-    ['checksum', checksum],
-  ]
-  if (op.kind === 'import' || op.kind === 'adopt') texts.push(['value', op.value])
-  else if (op.kind === 'sub-value') texts.push(['base', op.base])
-  else if (op.kind === 'reconcile') texts.push(['upstream maximum', op.upstream.max])
-  for (const [name, text] of texts) {
-    const problem = text === null ? null : fieldTextProblem(text)
-    if (problem !== null) return `${name} ${problem}`
+  const keyProblem = rowTextProblem({ ...op.key, value: null })
+  if (keyProblem !== null) return keyProblem
+  const [name, text] = opRevision(op)
+  const problem = text === null ? null : fieldTextProblem(text)
+  return problem === null ? null : `${name} ${problem}`
+}
+
+/** The revision `op` carries in, and its name for a message. */
+function opRevision(op: AllocationOp): [string, string | null] {
+  switch (op.kind) {
+    case 'import':
+    case 'adopt':
+      return ['value', op.value]
+    case 'sub-value':
+      return ['base', op.base]
+    case 'reconcile':
+      return ['upstream maximum', op.upstream.max]
+    case 'get-pr':
+      return ['value', null]
   }
-  return null
 }
 
 function expectRevision(output: AllocationOutput): string {
